@@ -1,0 +1,75 @@
+"""The factory that wires Herald's parts: settings, storage, clock and models.
+
+CLI, web app and tests all build their dependencies here, so each outside dependency is
+chosen in one place and can be replaced by a fake of the same protocol in tests.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from herald.clock import Clock, FixedClock, SystemClock, parse_iso
+from herald.config import Settings
+from herald.exceptions import ConfigError
+from herald.nlp.embed import Embedder
+from herald.store.store import Store
+
+
+@dataclass
+class Herald:
+    """Everything a stage, command or web request needs."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    _embedder: Embedder | None = field(default=None, repr=False)
+
+    @property
+    def embedder(self) -> Embedder:
+        """The sentence embedder, loaded on first use."""
+        if self._embedder is None:
+            from herald.nlp.embed import shared_embedder
+
+            self._embedder = shared_embedder()
+        return self._embedder
+
+    @property
+    def secret_key(self) -> str:
+        """The key signing cookies: from settings, else generated once into data_dir."""
+        if self.settings.secret_key:
+            return self.settings.secret_key
+        path = self.settings.resolved_data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def make_clock(settings: Settings) -> Clock:
+    if not settings.now:
+        return SystemClock()
+    at = parse_iso(settings.now)
+    if at is None:
+        raise ConfigError(f"setting 'now' is not an ISO time: {settings.now!r}")
+    return FixedClock(at)
+
+
+def make_herald(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    embedder: Embedder | None = None,
+    migrate: bool = True,
+) -> Herald:
+    """Build a ``Herald`` for ``settings``; migrates the database schema unless told not to."""
+    Path(settings.resolved_data_dir).mkdir(parents=True, exist_ok=True)
+    store = Store(settings.resolved_database_url)
+    if migrate:
+        store.migrate()
+    return Herald(settings=settings, store=store, clock=clock or make_clock(settings), _embedder=embedder)

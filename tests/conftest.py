@@ -1,0 +1,41 @@
+"""Shared fixtures: the real data folder, temporary settings, and database URLs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from herald.config import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def shared_data_dir() -> Path:
+    """../shared/data beside the repository, or HERALD_SHARED_DATA."""
+    return Path(os.environ.get("HERALD_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = shared_data_dir()
+    if not path.is_dir():
+        if IN_CI:
+            pytest.fail(f"shared data folder missing in CI: {path}")
+        pytest.skip(f"shared data folder not found: {path}")
+    return path
+
+
+@pytest.fixture()
+def settings(tmp_path: Path) -> Settings:
+    """Settings isolated in a temporary data folder, loopback fetching allowed."""
+    return Settings(
+        data_dir=str(tmp_path / "data"),
+        allow_networks="127.0.0.0/8",
+        respect_robots=True,
+        fetch_retries=0,
+        connect_timeout=2.0,
+        fetch_timeout=5.0,
+    )
