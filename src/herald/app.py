@@ -72,4 +72,6 @@ def make_herald(
     store = Store(settings.resolved_database_url)
     if migrate:
         store.migrate()
-    return Herald(settings=settings, store=store, clock=clock or make_clock(settings), _embedder=embedder)
+    return Herald(
+        settings=settings, store=store, clock=clock or make_clock(settings), _embedder=embedder
+    )

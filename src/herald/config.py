@@ -86,7 +86,7 @@ class Settings:
     def user_agent(self) -> str:
         from herald import __version__
 
-        return f"Herald/{__version__} (+https://github.com/herald-news/herald; {self.user_agent_contact})"
+        return f"Herald/{__version__} (self-hosted news reader; {self.user_agent_contact})"
 
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with some settings replaced (values are converted to the field types)."""
@@ -94,10 +94,10 @@ class Settings:
 
 
 HELP: dict[str, str] = {
-    "data_dir": "Folder for the SQLite database, secrets and caches (default ~/.local/share/herald).",
+    "data_dir": "Folder for the SQLite database, secrets and caches.",
     "database_url": "SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db.",
     "user_agent_contact": "Contact address put in Herald's User-Agent header.",
-    "allow_networks": "Comma-separated CIDRs that may be fetched although not public (e.g. 127.0.0.1/32).",
+    "allow_networks": "Comma-separated CIDRs fetched although not public (e.g. 127.0.0.1/32).",
     "fetch_timeout": "Read timeout of one HTTP request, seconds.",
     "connect_timeout": "Connect timeout of one HTTP request, seconds.",
     "max_response_bytes": "Largest response body accepted, bytes.",
@@ -109,7 +109,7 @@ HELP: dict[str, str] = {
     "respect_robots": "Honour robots.txt for feeds and pages.",
     "source_backoff_base": "Seconds a source waits after its first failure (doubles per failure).",
     "source_backoff_max": "Longest wait of a failing source, seconds.",
-    "poll_interval": "Seconds between two polls of a healthy source, and between `herald run` rounds.",
+    "poll_interval": "Seconds between polls of a healthy source and between `herald run` rounds.",
     "min_article_chars": "Extracted text shorter than this is marked too_short.",
     "cluster_threshold": "Cosine similarity an article needs to join a story.",
     "cluster_window_hours": "Stories older than this (last article) take no new articles.",
@@ -163,7 +163,11 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
     """Load settings from a TOML file and ``HERALD_*`` environment variables."""
     env = dict(os.environ) if env is None else env
     values: dict[str, Any] = {}
-    file = path or env.get("HERALD_CONFIG") or ("herald.toml" if Path("herald.toml").exists() else None)
+    file = (
+        path
+        or env.get("HERALD_CONFIG")
+        or ("herald.toml" if Path("herald.toml").exists() else None)
+    )
     if file:
         values.update(_read_toml(Path(file)))
     for name in _field_types():
@@ -190,4 +194,6 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def describe() -> list[tuple[str, str, str]]:
     """(name, default, help) for every setting, for docs and ``herald config``."""
     defaults = Settings()
-    return [(f.name, repr(getattr(defaults, f.name)), HELP.get(f.name, "")) for f in fields(Settings)]
+    return [
+        (f.name, repr(getattr(defaults, f.name)), HELP.get(f.name, "")) for f in fields(Settings)
+    ]

@@ -34,6 +34,16 @@ STOPWORDS = frozenset(
     """.split()
 )
 
+FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset("the of and to in is for on that with by at from as was are has have be".split()),
+    "ms": frozenset("yang dan di ke dari untuk dengan pada ini itu dalam akan tidak oleh bagi".split()),
+    "es": frozenset("el la los las del que en por con para una es se al".split()),
+    "fr": frozenset("le la les des du et est dans pour que une sur au aux pas".split()),
+    "de": frozenset("der die das und ist den dem mit von für auf ein eine nicht zu".split()),
+    "pt": frozenset("o os da do das dos em para com uma que não por ao".split()),
+    "it": frozenset("il lo gli della del che per con una sono nel alla".split()),
+}
+
 _WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
 _CAPITALISED = re.compile(
@@ -63,6 +73,18 @@ def _keep_word(word: str) -> bool:
     if word in STOPWORDS:
         return False
     return len(word) >= 3 or bool(_DIGITS.search(word))
+
+
+def guess_latin_language(text: str) -> str:
+    """The language whose function words ``text`` uses most ("en" on a tie or none).
+
+    A coarse guess among English, Malay/Indonesian, Spanish, French, German, Portuguese
+    and Italian, enough to tell whether an English-only model understands the text.
+    """
+    words = [w.lower() for w in _WORD.findall(text)]
+    scores = {lang: sum(1 for w in words if w in vocab) for lang, vocab in FUNCTION_WORDS.items()}
+    best = max(scores, key=lambda lang: scores[lang])
+    return best if scores[best] > scores["en"] else "en"
 
 
 def entities(text: str) -> list[str]:

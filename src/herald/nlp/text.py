@@ -348,6 +348,15 @@ def _clean_name(parts: list[str], sentence_start: bool) -> str:
     return name
 
 
+_ORG_WORDS = frozenset(
+    """Agency Airlines Army Association Authority Bank Board Bureau Center Centre Church Club
+    College Commission Committee Company Congress Corp Corporation Council County Court
+    Department Foundation Government Group Hospital House Inc Institute International League
+    Ltd Ministry Museum National News Organization Park Party Police Post Press Republic School
+    Senate Service Society State States Street Times Union United University""".split()
+)
+
+
 def _is_title(word: str) -> bool:
     return word.lower().strip(".") in TITLES
 
@@ -363,10 +372,11 @@ def people(text: str) -> list[str]:
     for sentence in _split_paragraph(normalize_space(text)):
         for m in _NAME.finditer(sentence):
             parts = m.group(0).split()
-            titled = bool(parts) and _is_title(parts[0])
-            name = _clean_name(parts, _at_sentence_start(sentence, m.start()))
+            previous = sentence[: m.start()].rstrip(". ").rsplit(" ", 1)[-1]
+            titled = bool(parts) and (_is_title(parts[0]) or _is_title(previous))
+            name = _clean_name(parts, _at_sentence_start(sentence, m.start()) and not titled)
             bits = name.split()
-            if not bits or any(b.isupper() for b in bits[:2]):
+            if not bits or any(b.isupper() or b in _ORG_WORDS for b in bits):
                 continue
             if titled or len(bits) >= 2:
                 out.append(name)

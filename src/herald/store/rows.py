@@ -98,7 +98,12 @@ def sentences_to_json(sentences: tuple[Sentence, ...]) -> str:
                 "citations": list(s.citations),
                 "paragraph": s.paragraph,
                 "evidence": [
-                    {"citation": e.citation, "article_id": e.article_id, "passage": e.passage, "score": e.score}
+                    {
+                        "citation": e.citation,
+                        "article_id": e.article_id,
+                        "passage": e.passage,
+                        "score": e.score,
+                    }
                     for e in s.evidence
                 ],
             }
@@ -139,7 +144,9 @@ def sources_from_json(text: str) -> tuple[SourceRef, ...]:
     out = []
     for r in json.loads(text or "[]"):
         published = to_utc(datetime.fromisoformat(r["published"]))
-        out.append(SourceRef(r["index"], r["article_id"], r["outlet"], r["url"], r["title"], published))
+        out.append(
+            SourceRef(r["index"], r["article_id"], r["outlet"], r["url"], r["title"], published)
+        )
     return tuple(out)
 
 

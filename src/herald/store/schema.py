@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -90,6 +91,13 @@ articles = Table(
     Column("story_id", Integer, ForeignKey("stories.id")),
     UniqueConstraint("source_id", "guid", name="uq_articles_source_guid"),
     Index("ix_articles_canonical_url", "canonical_url"),
+    Index(
+        "uq_articles_canonical_url",
+        "canonical_url",
+        unique=True,
+        sqlite_where=text("canonical_url <> ''"),
+        postgresql_where=text("canonical_url <> ''"),
+    ),
     Index("ix_articles_story", "story_id"),
     Index("ix_articles_status", "extract_status"),
     Index("ix_articles_published", "published"),

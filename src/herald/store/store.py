@@ -164,17 +164,25 @@ class Store:
         stmt = self._insert(sources).on_conflict_do_nothing(index_elements=["url"])
         values = [
             {
-                "url": s.url, "title": s.title, "outlet": s.outlet, "site_url": s.site_url,
-                "country": s.country, "language": s.language, "category": s.category,
-                "fetch_pages": s.fetch_pages, "paused": False, "failures": 0, "created_at": now,
+                "url": s.url,
+                "title": s.title,
+                "outlet": s.outlet,
+                "site_url": s.site_url,
+                "country": s.country,
+                "language": s.language,
+                "category": s.category,
+                "fetch_pages": s.fetch_pages,
+                "paused": False,
+                "failures": 0,
+                "created_at": now,
             }
             for s in specs
         ]
+        added = 0
         with self.tx() as conn:
-            before = conn.execute(select(func.count()).select_from(sources)).scalar_one()
-            conn.execute(stmt, values)
-            after = conn.execute(select(func.count()).select_from(sources)).scalar_one()
-        return int(after - before)
+            for row in values:
+                added += len(conn.execute(stmt.values(**row).returning(sources.c.id)).all())
+        return added
 
     def get_source(self, source_id: int) -> Source:
         with self.tx() as conn:
@@ -194,7 +202,10 @@ class Store:
 
     def list_sources(self) -> list[Source]:
         with self.tx() as conn:
-            return [rows.source_from_row(r) for r in conn.execute(select(sources).order_by(sources.c.id))]
+            return [
+                rows.source_from_row(r)
+                for r in conn.execute(select(sources).order_by(sources.c.id))
+            ]
 
     def remove_source(self, source_id: int) -> None:
         """Delete a source and its articles; stories are recounted, emptied stories dropped."""
@@ -208,7 +219,11 @@ class Store:
             )
             conn.execute(
                 update(articles)
-                .where(articles.c.duplicate_of.in_(select(articles.c.id).where(articles.c.source_id == source_id)))
+                .where(
+                    articles.c.duplicate_of.in_(
+                        select(articles.c.id).where(articles.c.source_id == source_id)
+                    )
+                )
                 .values(duplicate_of=None)
             )
             conn.execute(delete(articles).where(articles.c.source_id == source_id))
@@ -231,21 +246,38 @@ class Store:
             or_(sources.c.next_attempt.is_(None), sources.c.next_attempt <= now),
         )
         with self.tx() as conn:
-            return [rows.source_from_row(r) for r in conn.execute(select(sources).where(cond).order_by(sources.c.id))]
+            return [
+                rows.source_from_row(r)
+                for r in conn.execute(select(sources).where(cond).order_by(sources.c.id))
+            ]
 
     def record_fetch_success(
-        self, source_id: int, now: datetime, etag: str | None, last_modified: str | None, next_attempt: datetime
+        self,
+        source_id: int,
+        now: datetime,
+        etag: str | None,
+        last_modified: str | None,
+        next_attempt: datetime,
     ) -> None:
         values = {
-            "last_success": now, "last_attempt": now, "last_error": None, "failures": 0,
-            "next_attempt": next_attempt, "etag": etag, "last_modified": last_modified,
+            "last_success": now,
+            "last_attempt": now,
+            "last_error": None,
+            "failures": 0,
+            "next_attempt": next_attempt,
+            "etag": etag,
+            "last_modified": last_modified,
         }
         with self.tx() as conn:
             conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
 
-    def record_fetch_failure(self, source_id: int, now: datetime, error: str, next_attempt: datetime) -> None:
+    def record_fetch_failure(
+        self, source_id: int, now: datetime, error: str, next_attempt: datetime
+    ) -> None:
         values = {
-            "last_attempt": now, "last_error": error[:2000], "next_attempt": next_attempt,
+            "last_attempt": now,
+            "last_error": error[:2000],
+            "next_attempt": next_attempt,
             "failures": sources.c.failures + 1,
         }
         with self.tx() as conn:
@@ -263,25 +295,20 @@ class Store:
 
     # ------------------------------------------------------------------ articles
 
-    def add_entries(self, source_id: int, entries: Sequence[NewEntry], now: datetime, fetch_pages: bool) -> int:
-        """Store new feed items; already-known guids and canonical URLs are skipped. Returns new count."""
+    def add_entries(
+        self, source_id: int, entries: Sequence[NewEntry], now: datetime, fetch_pages: bool
+    ) -> int:
+        """Store new feed items, skipping known guids and canonical URLs; returns the new count."""
         if not entries:
             return 0
-        urls = [e.canonical_url for e in entries if e.canonical_url]
+        status = ExtractStatus.PENDING if fetch_pages else ExtractStatus.FEED_TEXT
+        stmt = self._insert(articles).on_conflict_do_nothing()
+        added = 0
         with self.tx() as conn:
-            known = set(
-                conn.execute(select(articles.c.canonical_url).where(articles.c.canonical_url.in_(urls))).scalars()
-            ) if urls else set()
-            fresh = _first_of_each(e for e in entries if not e.canonical_url or e.canonical_url not in known)
-            if not fresh:
-                return 0
-            status = ExtractStatus.PENDING if fetch_pages else ExtractStatus.FEED_TEXT
-            values = [_entry_values(source_id, e, now, status) for e in fresh]
-            stmt = self._insert(articles).on_conflict_do_nothing(index_elements=["source_id", "guid"])
-            before = conn.execute(select(func.count()).select_from(articles)).scalar_one()
-            conn.execute(stmt, values)
-            after = conn.execute(select(func.count()).select_from(articles)).scalar_one()
-        return int(after - before)
+            for entry in _first_of_each(entries):
+                row = _entry_values(source_id, entry, now, status)
+                added += len(conn.execute(stmt.values(**row).returning(articles.c.id)).all())
+        return added
 
     def pending_extractions(self, limit: int = 500) -> list[tuple[int, str, str]]:
         """(article id, url, feed summary) of articles whose page is still to be extracted."""
@@ -298,8 +325,11 @@ class Store:
         with self.tx() as conn:
             for u in updates:
                 values: dict[str, Any] = {
-                    "extract_status": u.status.value, "extract_reason": u.reason[:1000], "text": u.text,
-                    "content_hash": u.content_hash, "duplicate_of": u.duplicate_of,
+                    "extract_status": u.status.value,
+                    "extract_reason": u.reason[:1000],
+                    "text": u.text,
+                    "content_hash": u.content_hash,
+                    "duplicate_of": u.duplicate_of,
                 }
                 for key in ("author", "language", "image_url"):
                     if getattr(u, key):
@@ -310,7 +340,9 @@ class Store:
 
     def recent_fingerprints(self, since: datetime) -> list[tuple[int, str]]:
         stmt = select(articles.c.id, articles.c.content_hash).where(
-            articles.c.published >= since, articles.c.content_hash != "", articles.c.duplicate_of.is_(None)
+            articles.c.published >= since,
+            articles.c.content_hash != "",
+            articles.c.duplicate_of.is_(None),
         )
         with self.tx() as conn:
             return [(r.id, r.content_hash) for r in conn.execute(stmt)]
@@ -328,7 +360,10 @@ class Store:
     def unclustered_articles(self, limit: int = 1000) -> list[Article]:
         stmt = (
             self._article_select()
-            .where(articles.c.story_id.is_(None), articles.c.extract_status != ExtractStatus.PENDING.value)
+            .where(
+                articles.c.story_id.is_(None),
+                articles.c.extract_status != ExtractStatus.PENDING.value,
+            )
             .order_by(articles.c.published, articles.c.id)
             .limit(limit)
         )
@@ -345,12 +380,21 @@ class Store:
             return {r.id: r.embedding for r in conn.execute(stmt)}
 
     def story_articles(self, story_id: int) -> list[Article]:
-        stmt = self._article_select().where(articles.c.story_id == story_id).order_by(articles.c.published)
+        stmt = (
+            self._article_select()
+            .where(articles.c.story_id == story_id)
+            .order_by(articles.c.published)
+        )
         with self.tx() as conn:
             return [rows.article_from_row(r) for r in conn.execute(stmt)]
 
     def count(self, table_name: str) -> int:
-        table = {"sources": sources, "articles": articles, "stories": stories, "writeups": writeups}[table_name]
+        table = {
+            "sources": sources,
+            "articles": articles,
+            "stories": stories,
+            "writeups": writeups,
+        }[table_name]
         with self.tx() as conn:
             return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
@@ -358,8 +402,15 @@ class Store:
 
     def create_story(self, title: str, first_seen: datetime, now: datetime) -> int:
         values = {
-            "title": title, "first_seen": first_seen, "last_seen": first_seen, "article_count": 0,
-            "outlet_count": 0, "topic": "", "entities": "[]", "trend_score": 0.0, "trending": False,
+            "title": title,
+            "first_seen": first_seen,
+            "last_seen": first_seen,
+            "article_count": 0,
+            "outlet_count": 0,
+            "topic": "",
+            "entities": "[]",
+            "trend_score": 0.0,
+            "trending": False,
             "updated_at": now,
         }
         with self.tx() as conn:
@@ -375,10 +426,20 @@ class Store:
                 conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
 
     def save_story(
-        self, story_id: int, *, title: str, centroid: bytes | None, topic: str, entities: Sequence[str], now: datetime
+        self,
+        story_id: int,
+        *,
+        title: str,
+        centroid: bytes | None,
+        topic: str,
+        entities: Sequence[str],
+        now: datetime,
     ) -> None:
         values = {
-            "title": title, "centroid": centroid, "topic": topic, "entities": json.dumps(list(entities)),
+            "title": title,
+            "centroid": centroid,
+            "topic": topic,
+            "entities": json.dumps(list(entities)),
             "updated_at": now,
         }
         with self.tx() as conn:
@@ -405,12 +466,20 @@ class Store:
             conn.execute(update(stories).where(stories.c.id == story_id).values(**values))
 
     def merge_stories(self, source_id: int, target_id: int, now: datetime) -> None:
-        """Move every member of ``source_id`` into ``target_id``; the old story points at the new."""
+        """Move every member of ``source_id`` into ``target_id``, which the old story points at."""
         with self.tx() as conn:
-            conn.execute(update(articles).where(articles.c.story_id == source_id).values(story_id=target_id))
             conn.execute(
-                update(stories).where(stories.c.id == source_id).values(
-                    merged_into=target_id, article_count=0, outlet_count=0, trending=False, updated_at=now
+                update(articles).where(articles.c.story_id == source_id).values(story_id=target_id)
+            )
+            conn.execute(
+                update(stories)
+                .where(stories.c.id == source_id)
+                .values(
+                    merged_into=target_id,
+                    article_count=0,
+                    outlet_count=0,
+                    trending=False,
+                    updated_at=now,
                 )
             )
             conn.execute(delete(writeups).where(writeups.c.story_id == source_id))
@@ -420,19 +489,31 @@ class Store:
         """Stories seen since ``since`` (not merged away), with centroids and members."""
         with self.tx() as conn:
             story_rows = list(
-                conn.execute(select(stories).where(stories.c.last_seen >= since, stories.c.merged_into.is_(None)))
+                conn.execute(
+                    select(stories).where(
+                        stories.c.last_seen >= since, stories.c.merged_into.is_(None)
+                    )
+                )
             )
             ids = [r.id for r in story_rows]
             members: dict[int, list[tuple[int, str, str, datetime]]] = defaultdict(list)
             if ids:
                 stmt = (
-                    select(articles.c.id, articles.c.story_id, OUTLET_NAME, articles.c.title, articles.c.published)
+                    select(
+                        articles.c.id,
+                        articles.c.story_id,
+                        OUTLET_NAME,
+                        articles.c.title,
+                        articles.c.published,
+                    )
                     .join(sources, sources.c.id == articles.c.source_id)
                     .where(articles.c.story_id.in_(ids))
                     .order_by(articles.c.published)
                 )
                 for r in conn.execute(stmt):
-                    members[r.story_id].append((r.id, r.outlet_name, r.title, rows.must_utc(r.published)))
+                    members[r.story_id].append(
+                        (r.id, r.outlet_name, r.title, rows.must_utc(r.published))
+                    )
         return [
             StoryState(rows.story_from_row(r), r.centroid, tuple(members[r.id])) for r in story_rows
         ]
@@ -450,7 +531,9 @@ class Store:
         while story_id not in seen:
             seen.add(story_id)
             with self.tx() as conn:
-                target = conn.execute(select(stories.c.merged_into).where(stories.c.id == story_id)).scalar()
+                target = conn.execute(
+                    select(stories.c.merged_into).where(stories.c.id == story_id)
+                ).scalar()
             if target is None:
                 return story_id
             story_id = int(target)
@@ -463,7 +546,9 @@ class Store:
         if since is not None:
             stmt = stmt.where(stories.c.last_seen >= since)
         if order == "trend":
-            stmt = stmt.order_by(stories.c.trend_score.desc(), stories.c.last_seen.desc(), stories.c.id)
+            stmt = stmt.order_by(
+                stories.c.trend_score.desc(), stories.c.last_seen.desc(), stories.c.id
+            )
         else:
             stmt = stmt.order_by(stories.c.last_seen.desc(), stories.c.id)
         with self.tx() as conn:
@@ -477,7 +562,10 @@ class Store:
             .where(stories.c.last_seen >= since, stories.c.merged_into.is_(None))
         )
         with self.tx() as conn:
-            return [Coverage(r.story_id, rows.must_utc(r.published), r.outlet_name) for r in conn.execute(stmt)]
+            return [
+                Coverage(r.story_id, rows.must_utc(r.published), r.outlet_name)
+                for r in conn.execute(stmt)
+            ]
 
     def save_trends(self, scores: Sequence[tuple[int, float, bool]]) -> None:
         """Store (story id, score, trending); stories not listed stop trending."""
@@ -488,7 +576,11 @@ class Store:
                 stale = stale.where(stories.c.id.not_in(listed))
             conn.execute(stale.values(trending=False, trend_score=0.0))
             for story_id, score, trending in scores:
-                conn.execute(update(stories).where(stories.c.id == story_id).values(trend_score=score, trending=trending))
+                conn.execute(
+                    update(stories)
+                    .where(stories.c.id == story_id)
+                    .values(trend_score=score, trending=trending)
+                )
 
     def story_outlets(self, story_ids: Sequence[int]) -> dict[int, list[str]]:
         """Distinct outlet names per story, most recent coverage first."""
@@ -507,7 +599,9 @@ class Store:
                 out[r.story_id].append(r.outlet_name)
         return dict(out)
 
-    def story_timeline(self, story_id: int, bucket: timedelta = timedelta(hours=1)) -> list[TimelinePoint]:
+    def story_timeline(
+        self, story_id: int, bucket: timedelta = timedelta(hours=1)
+    ) -> list[TimelinePoint]:
         times = [a.published for a in self.story_articles(story_id)]
         if not times:
             return []
@@ -534,15 +628,26 @@ class Store:
 
     def writeup_hashes(self) -> dict[int, str]:
         with self.tx() as conn:
-            return {r.story_id: r.input_hash for r in conn.execute(select(writeups.c.story_id, writeups.c.input_hash))}
+            return {
+                r.story_id: r.input_hash
+                for r in conn.execute(select(writeups.c.story_id, writeups.c.input_hash))
+            }
 
     def save_writeup(self, w: Writeup) -> None:
         """Insert or replace the writeup of ``w.story_id``."""
         values = {
-            "story_id": w.story_id, "status": w.status.value, "headline": w.headline, "summary": w.summary,
-            "dateline": w.dateline, "sentences": rows.sentences_to_json(w.sentences),
-            "key_points": json.dumps(list(w.key_points)), "sources": rows.sources_to_json(w.sources),
-            "writer": w.writer, "reason": w.reason, "input_hash": w.input_hash, "sensitive": w.sensitive,
+            "story_id": w.story_id,
+            "status": w.status.value,
+            "headline": w.headline,
+            "summary": w.summary,
+            "dateline": w.dateline,
+            "sentences": rows.sentences_to_json(w.sentences),
+            "key_points": json.dumps(list(w.key_points)),
+            "sources": rows.sources_to_json(w.sources),
+            "writer": w.writer,
+            "reason": w.reason,
+            "input_hash": w.input_hash,
+            "sensitive": w.sensitive,
             "created_at": w.created_at,
         }
         stmt = self._insert(writeups).values(**values)
@@ -555,7 +660,11 @@ class Store:
     # ------------------------------------------------------------------ readers
 
     def create_reader(self, now: datetime) -> Reader:
-        values = {"token": secrets.token_urlsafe(32), "feed_secret": secrets.token_urlsafe(24), "created_at": now}
+        values = {
+            "token": secrets.token_urlsafe(32),
+            "feed_secret": secrets.token_urlsafe(24),
+            "created_at": now,
+        }
         with self.tx() as conn:
             new_id = int(conn.execute(readers.insert().values(**values)).inserted_primary_key[0])
         return self.get_reader(new_id)
@@ -567,7 +676,9 @@ class Store:
         return self._reader_where(readers.c.token == token, "unknown reader token")
 
     def reader_by_feed_secret(self, secret: str) -> Reader:
-        return self._reader_where(readers.c.feed_secret == secret, "unknown or revoked feed address")
+        return self._reader_where(
+            readers.c.feed_secret == secret, "unknown or revoked feed address"
+        )
 
     def _reader_where(self, cond: Any, missing: str) -> Reader:
         with self.tx() as conn:
@@ -575,18 +686,27 @@ class Store:
             if row is None:
                 raise NotFoundError(missing)
             prefs = conn.execute(
-                select(preferences).where(preferences.c.reader_id == row.id).order_by(preferences.c.id)
+                select(preferences)
+                .where(preferences.c.reader_id == row.id)
+                .order_by(preferences.c.id)
             )
             prefs_t = tuple(Preference(FollowKind(p.kind), p.value, bool(p.muted)) for p in prefs)
         return Reader(row.id, row.token, row.feed_secret, rows.must_utc(row.created_at), prefs_t)
 
     def set_preference(self, reader_id: int, pref: Preference, now: datetime) -> None:
         values = {
-            "reader_id": reader_id, "kind": pref.kind.value, "value": pref.value, "muted": pref.muted,
+            "reader_id": reader_id,
+            "kind": pref.kind.value,
+            "value": pref.value,
+            "muted": pref.muted,
             "created_at": now,
         }
-        stmt = self._insert(preferences).values(**values).on_conflict_do_update(
-            index_elements=["reader_id", "kind", "value"], set_={"muted": pref.muted}
+        stmt = (
+            self._insert(preferences)
+            .values(**values)
+            .on_conflict_do_update(
+                index_elements=["reader_id", "kind", "value"], set_={"muted": pref.muted}
+            )
         )
         with self.tx() as conn:
             conn.execute(stmt)
@@ -595,14 +715,18 @@ class Store:
         with self.tx() as conn:
             conn.execute(
                 delete(preferences).where(
-                    preferences.c.reader_id == reader_id, preferences.c.kind == kind.value, preferences.c.value == value
+                    preferences.c.reader_id == reader_id,
+                    preferences.c.kind == kind.value,
+                    preferences.c.value == value,
                 )
             )
 
     def rotate_feed_secret(self, reader_id: int) -> str:
         secret = secrets.token_urlsafe(24)
         with self.tx() as conn:
-            conn.execute(update(readers).where(readers.c.id == reader_id).values(feed_secret=secret))
+            conn.execute(
+                update(readers).where(readers.c.id == reader_id).values(feed_secret=secret)
+            )
         return secret
 
     # ------------------------------------------------------------------ stats
@@ -612,13 +736,17 @@ class Store:
         pending = case((articles.c.extract_status == ExtractStatus.PENDING.value, 1), else_=0)
         unclustered = case((articles.c.story_id.is_(None), 1), else_=0)
         with self.tx() as conn:
-            a = conn.execute(select(func.count(), func.sum(pending), func.sum(unclustered)).select_from(articles)).one()
-            s = conn.execute(
-                select(func.count(), func.sum(case((stories.c.trending.is_(True), 1), else_=0))).where(
-                    stories.c.merged_into.is_(None), stories.c.article_count > 0
-                )
+            a = conn.execute(
+                select(func.count(), func.sum(pending), func.sum(unclustered)).select_from(articles)
             ).one()
-            w = conn.execute(select(writeups.c.status, func.count()).group_by(writeups.c.status)).all()
+            s = conn.execute(
+                select(
+                    func.count(), func.sum(case((stories.c.trending.is_(True), 1), else_=0))
+                ).where(stories.c.merged_into.is_(None), stories.c.article_count > 0)
+            ).one()
+            w = conn.execute(
+                select(writeups.c.status, func.count()).group_by(writeups.c.status)
+            ).all()
         return {
             "sources": self.count("sources"),
             "articles": int(a[0]),
@@ -643,11 +771,25 @@ def _first_of_each(entries: Any) -> list[NewEntry]:
     return out
 
 
-def _entry_values(source_id: int, e: NewEntry, now: datetime, status: ExtractStatus) -> dict[str, Any]:
+def _entry_values(
+    source_id: int, e: NewEntry, now: datetime, status: ExtractStatus
+) -> dict[str, Any]:
     return {
-        "source_id": source_id, "guid": e.guid[:2048], "url": e.url, "canonical_url": e.canonical_url[:2048],
-        "title": e.title, "summary": e.summary, "author": e.author, "image_url": e.image_url,
-        "published": e.published, "ingested_at": now, "text": "", "language": "",
-        "extract_status": status.value, "extract_reason": "" if status is ExtractStatus.PENDING else "page fetching is off for this source",
+        "source_id": source_id,
+        "guid": e.guid[:2048],
+        "url": e.url,
+        "canonical_url": e.canonical_url[:2048],
+        "title": e.title,
+        "summary": e.summary,
+        "author": e.author,
+        "image_url": e.image_url,
+        "published": e.published,
+        "ingested_at": now,
+        "text": "",
+        "language": "",
+        "extract_status": status.value,
+        "extract_reason": ""
+        if status is ExtractStatus.PENDING
+        else "page fetching is off for this source",
         "content_hash": "",
     }

@@ -1,0 +1,446 @@
+"""Herald's command line: a thin layer over the stage shells and the web app.
+
+Heavy parts (models, the web framework, database drivers) are imported inside commands so
+``herald --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from herald.config import Settings, describe, load_settings
+from herald.exceptions import HeraldError
+
+if TYPE_CHECKING:
+    from herald.app import Herald
+
+console = Console()
+err = Console(stderr=True)
+app = typer.Typer(
+    help="Herald: a self-hostable AI newsroom.", no_args_is_help=True, add_completion=False
+)
+sources_app = typer.Typer(help="Manage the feeds Herald watches.", no_args_is_help=True)
+eval_app = typer.Typer(
+    help="Evaluate stages on data files (metrics printed as JSON).", no_args_is_help=True
+)
+app.add_typer(sources_app, name="sources")
+app.add_typer(eval_app, name="eval")
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML settings file.")]
+
+_state: dict[str, Any] = {}
+
+
+@app.callback()
+def _main(config: ConfigOpt = None) -> None:
+    """Herald: real feeds in, a customized feed of cited, verified AI-written articles out."""
+    _state["config"] = config
+
+
+def settings() -> Settings:
+    return load_settings(_state.get("config"))
+
+
+def herald(overrides: dict[str, Any] | None = None) -> Herald:
+    from herald.app import make_herald
+
+    s = settings()
+    if overrides:
+        s = s.with_overrides(**overrides)
+    return make_herald(s)
+
+
+def fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+@app.command()
+def init() -> None:
+    """Create the data folder and database (or migrate it to the newest schema)."""
+    h = herald()
+    console.print(f"Database ready: {h.settings.resolved_database_url}")
+
+
+@app.command("config")
+def show_config() -> None:
+    """Show every setting with its current value and help."""
+    current = settings()
+    table = Table("setting", "value", "default", "help")
+    for name, default, help_text in describe():
+        value = getattr(current, name)
+        shown = "***" if name in {"secret_key", "llm_api_key"} and value else repr(value)
+        table.add_row(f"HERALD_{name.upper()}", shown, default, help_text)
+    console.print(table)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@sources_app.command("add")
+def sources_add(
+    url: str,
+    outlet: Annotated[str, typer.Option(help="Outlet name shown to readers.")] = "",
+    no_pages: Annotated[
+        bool, typer.Option("--no-pages", help="Never fetch article pages; use feed text.")
+    ] = False,
+    category: Annotated[str, typer.Option(help="Category label.")] = "",
+) -> None:
+    """Add a source by feed address or by site address (the feed is discovered)."""
+    from herald.sources import add_source
+
+    h = herald()
+    try:
+        source = add_source(h, url, outlet=outlet, fetch_pages=not no_pages, category=category)
+    except HeraldError as e:
+        fail(str(e))
+        return
+    console.print(f"Added source {source.id}: {source.url} ({source.outlet_name})")
+
+
+@sources_app.command("list")
+def sources_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List sources with their health: last success, last error, next attempt, items per day."""
+    h = herald()
+    rates = h.store.items_per_day(h.clock.now())
+    items = h.store.list_sources()
+    if as_json:
+        rows = [_source_json(s, rates.get(s.id, 0.0)) for s in items]
+        console.print_json(json.dumps(rows))
+        return
+    table = Table(
+        "id", "outlet", "feed", "state", "last success", "last error", "next attempt", "items/day"
+    )
+    for s in items:
+        state = "paused" if s.paused else ("failing" if s.failures else "ok")
+        table.add_row(
+            str(s.id),
+            s.outlet_name,
+            s.url,
+            state,
+            _when(s.last_success),
+            (s.last_error or "")[:60],
+            _when(s.next_attempt),
+            f"{rates.get(s.id, 0.0):.1f}",
+        )
+    console.print(table)
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _source_json(s: Any, rate: float) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "url": s.url,
+        "outlet": s.outlet_name,
+        "paused": s.paused,
+        "fetch_pages": s.fetch_pages,
+        "last_success": s.last_success.isoformat() if s.last_success else None,
+        "last_error": s.last_error,
+        "next_attempt": s.next_attempt.isoformat() if s.next_attempt else None,
+        "failures": s.failures,
+        "items_per_day": round(rate, 2),
+    }
+
+
+@sources_app.command("remove")
+def sources_remove(
+    source: Annotated[str, typer.Argument(help="Source id or feed address.")],
+) -> None:
+    """Remove a source and its articles."""
+    h = herald()
+    try:
+        found = h.store.find_source(source)
+        h.store.remove_source(found.id)
+    except HeraldError as e:
+        fail(str(e))
+        return
+    console.print(f"Removed source {found.id}: {found.url}")
+
+
+@sources_app.command("pause")
+def sources_pause(
+    source: Annotated[str, typer.Argument(help="Source id or feed address.")],
+) -> None:
+    """Stop polling a source (its articles stay)."""
+    _set_paused(source, True)
+
+
+@sources_app.command("resume")
+def sources_resume(
+    source: Annotated[str, typer.Argument(help="Source id or feed address.")],
+) -> None:
+    """Start polling a paused source again."""
+    _set_paused(source, False)
+
+
+def _set_paused(key: str, paused: bool) -> None:
+    h = herald()
+    try:
+        found = h.store.find_source(key)
+    except HeraldError as e:
+        fail(str(e))
+        return
+    h.store.update_source(found.id, paused=paused)
+    console.print(f"Source {found.id} {'paused' if paused else 'resumed'}")
+
+
+@sources_app.command("import-opml")
+def sources_import(
+    path: Annotated[str, typer.Argument(help="OPML file path or http(s) address.")],
+) -> None:
+    """Import sources from an OPML file (or address)."""
+    from herald.sources import import_opml
+
+    h = herald()
+    try:
+        added, total = import_opml(h, path)
+    except HeraldError as e:
+        fail(str(e))
+        return
+    console.print(f"Imported {added} new sources ({total} in the OPML)")
+
+
+@sources_app.command("export-opml")
+def sources_export(
+    path: Annotated[Path | None, typer.Argument(help="Output file (default: stdout).")] = None,
+) -> None:
+    """Export all sources as OPML (round trip loses nothing)."""
+    from herald.ingest.opml import write_opml
+
+    h = herald()
+    data = write_opml(h.store.list_sources(), "Herald sources")
+    if path is None:
+        sys.stdout.write(data.decode())
+    else:
+        path.write_bytes(data)
+        console.print(f"Wrote {path}")
+
+
+# --------------------------------------------------------------------------- stages
+
+
+@app.command()
+def ingest(
+    force: Annotated[bool, typer.Option(help="Fetch every source, due or not.")] = False,
+) -> None:
+    """Fetch due feeds and store their new entries."""
+    from herald.pipeline.ingest_step import ingest as run_ingest
+    from herald.progress import RichProgress
+
+    with RichProgress(console) as p:
+        report = run_ingest(herald(), p, force=force)
+    console.print(
+        f"{report.sources} sources: {report.fetched} fetched, {report.not_modified} not modified, "
+        f"{report.failed} failed; {report.new_entries} new entries"
+    )
+    for url, error in list(report.errors.items())[:20]:
+        err.print(f"  [yellow]{url}[/]: {error}")
+
+
+@app.command()
+def extract(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help=".html or .html.gz files to extract.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object for FILE arguments.")
+    ] = False,
+) -> None:
+    """Extract article text: from FILEs (with --json), or for every pending article."""
+    if files:
+        from herald.extract.cli_json import extract_files
+
+        result = extract_files(files)
+        sys.stdout.write(
+            json.dumps(result, ensure_ascii=False, indent=None if as_json else 2) + "\n"
+        )
+        return
+    from herald.pipeline.extract_step import extract as run_extract
+    from herald.progress import RichProgress
+
+    with RichProgress(console) as p:
+        report = run_extract(herald(), p)
+    console.print(
+        f"{report.pages} pages: {report.ok} ok, {report.failed} not usable, "
+        f"{report.duplicates} near-duplicates"
+    )
+
+
+@app.command()
+def cluster() -> None:
+    """Assign new articles to stories."""
+    from herald.pipeline.cluster_step import cluster as run_cluster
+    from herald.progress import RichProgress
+
+    with RichProgress(console) as p:
+        report = run_cluster(herald(), p)
+    console.print(
+        f"{report.articles} articles: {report.new_stories} new stories, {report.merges} merges"
+    )
+
+
+@app.command()
+def trend() -> None:
+    """Score stories for trending."""
+    from herald.pipeline.trend_step import trend as run_trend
+
+    report = run_trend(herald())
+    console.print(f"{report.stories} stories scored, {report.trending} trending")
+
+
+@app.command()
+def write(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show why drafts fell back.")
+    ] = False,
+    story: Annotated[list[int] | None, typer.Option(help="Only these story ids.")] = None,
+) -> None:
+    """Write, verify and publish articles for corroborated stories."""
+    from herald.pipeline.write_step import write as run_write
+    from herald.progress import RichProgress
+
+    with RichProgress(console) as p:
+        report = run_write(herald(), p, story_ids=story)
+    console.print(
+        f"{report.considered} stories: {report.published} published, "
+        f"{report.links_only} links only, "
+        f"{report.unchanged} unchanged"
+    )
+    if verbose:
+        for line in report.notes:
+            console.print(f"  {line}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+) -> None:
+    """Serve the web app, JSON API and personal feeds."""
+    from herald.pipeline.run import serve_forever
+
+    h = herald()
+    serve_forever(h, host or h.settings.web_host, port or h.settings.web_port, console)
+
+
+@app.command()
+def run(
+    once: Annotated[bool, typer.Option(help="Run every stage once, then exit.")] = False,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Do not serve the web app meanwhile.")
+    ] = False,
+    interval: Annotated[
+        float | None, typer.Option(help="Seconds between rounds (default poll_interval).")
+    ] = None,
+) -> None:
+    """Run all stages repeatedly on a schedule (and serve the web app) until stopped."""
+    from herald.pipeline.run import run_loop
+
+    h = herald()
+    run_loop(h, console, once=once, serve=not no_serve and not once, interval=interval)
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Web port.")] = 8000,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Build the demo, then exit.")
+    ] = False,
+) -> None:
+    """Run Herald offline on a bundled snapshot of real news, then serve it on 127.0.0.1."""
+    from herald.demo.run import run_demo
+
+    run_demo(settings(), console, port=port, serve=not no_serve)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+@eval_app.command("cluster")
+def eval_cluster(
+    file: Path,
+    predictions: Annotated[Path, typer.Option(help="Where to write {id, story} lines.")] = Path(
+        "predictions.jsonl"
+    ),
+) -> None:
+    """Cluster an Articles JSONL file in time order and print clustering metrics."""
+    from herald.eval.cluster_eval import run_cluster_eval
+    from herald.nlp.embed import shared_embedder
+
+    _print_json(run_cluster_eval(file, predictions, shared_embedder()))
+
+
+@eval_app.command("trend")
+def eval_trend(
+    file: Path,
+    output: Annotated[Path, typer.Option(help="Where to write {checkpoint, top} lines.")] = Path(
+        "trend.jsonl"
+    ),
+    gold_stories: Annotated[
+        bool, typer.Option("--gold-stories", help="Use the gold story ids.")
+    ] = False,
+) -> None:
+    """Rank trending stories at checkpoints and print precision@5 and nDCG@5."""
+    from herald.eval.trend_eval import run_trend_eval
+    from herald.nlp.embed import shared_embedder
+
+    _print_json(
+        run_trend_eval(file, output, gold_stories, None if gold_stories else shared_embedder())
+    )
+
+
+@eval_app.command("write")
+def eval_write(
+    file: Path,
+    output: Annotated[Path, typer.Option(help="Where to write one article per story.")] = Path(
+        "articles.jsonl"
+    ),
+    words: Annotated[int, typer.Option(help="Word budget.")] = 250,
+) -> None:
+    """Write every story of a Clusters JSONL file and print ROUGE, citation and verifier shares."""
+    from herald.eval.write_eval import run_write_eval
+    from herald.nlp.embed import shared_embedder
+
+    _print_json(run_write_eval(file, output, words, shared_embedder()))
+
+
+@eval_app.command("verify")
+def eval_verify(
+    file: Path,
+    output: Annotated[
+        Path, typer.Option(help="Where to write {id, score, supported} lines.")
+    ] = Path("verify.jsonl"),
+) -> None:
+    """Score Faithfulness pairs and print balanced accuracy and ROC AUC."""
+    from herald.eval.verify_eval import run_verify_eval
+    from herald.nlp.embed import shared_embedder
+
+    _print_json(run_verify_eval(file, output, shared_embedder(), None))
+
+
+def _print_json(result: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(result, indent=2) + "\n")
+
+
+def main() -> None:
+    """Entry point of the ``herald`` command."""
+    try:
+        app()
+    except HeraldError as e:
+        err.print(f"[bold red]error:[/] {e}")
+        sys.exit(1)

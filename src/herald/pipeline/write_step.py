@@ -1,0 +1,191 @@
+"""Write step: for each corroborated story whose sources changed, write, verify and publish.
+
+A story covered by fewer than ``trend_min_outlets`` independent publishers, or whose sources'
+text is unavailable, gets a links-only writeup with the reason. A draft the verifier rejects is
+never published: the story falls back to links only, with the verifier's reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from herald.app import Herald
+from herald.exceptions import ConfigError, HeraldError
+from herald.pipeline.progress import NoProgress, Progress
+from herald.types import Article, Story, VerifiedDraft, Writeup, WriteupStatus
+from herald.verify.checker import verify
+from herald.verify.sensitive import is_sensitive
+from herald.write.base import ComposerWriter, SourceDoc, Writer
+from herald.write.dateline import dateline
+
+log = logging.getLogger(__name__)
+
+WRITER_VERSION = "composer-1"
+MAX_SOURCES = 8
+MIN_SOURCE_CHARS = 300
+
+
+@dataclass
+class WriteReport:
+    """What one write round did."""
+
+    considered: int = 0
+    published: int = 0
+    links_only: int = 0
+    unchanged: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def make_writer(h: Herald) -> Writer:
+    if h.settings.writer != "composer":
+        raise ConfigError(f"writer {h.settings.writer!r} is not available; use 'composer'")
+    return ComposerWriter(h.embedder)
+
+
+def write(
+    h: Herald, progress: Progress | None = None, *, story_ids: Sequence[int] | None = None
+) -> WriteReport:
+    """Write or refresh the writeups of recent stories (or of ``story_ids``)."""
+    progress = progress or NoProgress()
+    report = WriteReport()
+    stories = _candidates(h, story_ids)
+    hashes = h.store.writeup_hashes()
+    writer: Writer | None = None
+    progress.start("Writing articles", len(stories))
+    for story in stories:
+        report.considered += 1
+        articles = h.store.story_articles(story.id)
+        digest = input_hash(articles)
+        if hashes.get(story.id) == digest:
+            report.unchanged += 1
+        else:
+            if writer is None:
+                writer = make_writer(h)
+            writeup = _writeup(h, writer, story, articles, digest, report.notes.append)
+            h.store.save_writeup(writeup)
+            report.published += writeup.status is WriteupStatus.PUBLISHED
+            report.links_only += writeup.status is WriteupStatus.LINKS_ONLY
+        progress.advance()
+    progress.finish()
+    return report
+
+
+def _candidates(h: Herald, story_ids: Sequence[int] | None) -> list[Story]:
+    if story_ids:
+        return [h.store.get_story(i) for i in story_ids]
+    since = h.clock.now() - timedelta(days=h.settings.feed_days)
+    stories = h.store.list_stories(since=since, limit=100_000)
+    return sorted(stories, key=lambda s: (not s.trending, -s.trend_score, s.id))
+
+
+def input_hash(articles: Sequence[Article]) -> str:
+    """Changes whenever the story's member articles or their texts change."""
+    parts = [WRITER_VERSION] + [
+        f"{a.id}:{a.extract_status.value}:{len(a.body)}"
+        for a in sorted(articles, key=lambda a: a.id)
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def source_docs(articles: Sequence[Article]) -> list[SourceDoc]:
+    """One document per outlet (its longest original text), newest outlets first, at most 8."""
+    best: dict[str, Article] = {}
+    for a in articles:
+        if a.duplicate_of is not None or len(a.body) < MIN_SOURCE_CHARS:
+            continue
+        if a.outlet not in best or len(a.body) > len(best[a.outlet].body):
+            best[a.outlet] = a
+    chosen = sorted(best.values(), key=lambda a: (a.published, a.id))[:MAX_SOURCES]
+    return [SourceDoc(a.id, a.outlet, a.url, a.title, a.body, a.published) for a in chosen]
+
+
+def _writeup(
+    h: Herald,
+    writer: Writer,
+    story: Story,
+    articles: Sequence[Article],
+    digest: str,
+    note: Callable[[str], None],
+) -> Writeup:
+    outlets = {a.outlet for a in articles}
+    docs = source_docs(articles)
+    if len(outlets) < h.settings.trend_min_outlets:
+        return _links_only(
+            h,
+            story,
+            digest,
+            "Only one publisher covers this story so far; Herald writes an "
+            "article only when at least two independent publishers do.",
+        )
+    if len({d.outlet for d in docs}) < h.settings.trend_min_outlets:
+        return _links_only(
+            h,
+            story,
+            digest,
+            "The outlets' article text is not available (headlines only), "
+            "so Herald links to their coverage instead of writing.",
+        )
+    try:
+        draft = writer.write(story.title, docs, h.settings)
+        checked = verify(
+            draft,
+            docs,
+            h.embedder,
+            h.settings.verify_min_similarity,
+            h.settings.verify_max_dropped_share,
+        )
+    except HeraldError as e:
+        note(f"story {story.id}: writer failed: {e}")
+        log.warning("story %s: writer failed: %s", story.id, e)
+        return _links_only(h, story, digest, f"The article could not be written: {e}")
+    if not checked.accepted:
+        note(f"story {story.id}: draft rejected by the verifier: {checked.reason}")
+        return _links_only(
+            h, story, digest, f"The draft was rejected by the verifier: {checked.reason}"
+        )
+    return _published(h, story, checked, digest, docs)
+
+
+def _published(
+    h: Herald, story: Story, checked: VerifiedDraft, digest: str, docs: Sequence[SourceDoc]
+) -> Writeup:
+    d = checked.draft
+    sensitive = is_sensitive([story.title, *(s.text for s in d.sentences)])
+    return Writeup(
+        id=0,
+        story_id=story.id,
+        status=WriteupStatus.PUBLISHED,
+        headline=d.headline,
+        summary=d.summary,
+        dateline=d.dateline or dateline(max(doc.published for doc in docs)),
+        sentences=d.sentences,
+        key_points=d.key_points,
+        sources=d.sources,
+        writer=d.writer,
+        reason=checked.reason,
+        input_hash=digest,
+        created_at=h.clock.now(),
+        sensitive=sensitive,
+    )
+
+
+def _links_only(h: Herald, story: Story, digest: str, reason: str) -> Writeup:
+    return Writeup(
+        id=0,
+        story_id=story.id,
+        status=WriteupStatus.LINKS_ONLY,
+        headline=story.title,
+        summary="",
+        dateline=dateline(story.last_seen),
+        sentences=(),
+        key_points=(),
+        sources=(),
+        writer="",
+        reason=reason,
+        input_hash=digest,
+        created_at=h.clock.now(),
+    )

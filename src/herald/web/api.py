@@ -1,0 +1,83 @@
+"""The JSON API under /api/v1 (OpenAPI at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+
+from herald import __version__
+from herald.exceptions import NotFoundError
+from herald.web import queries, serialize
+from herald.web.context import current_reader, herald_of
+from herald.write.dateline import labels
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+@router.get("/feed", summary="The feed of the cookie's reader, or the anonymous feed")
+def api_feed(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1000)] = 0,
+) -> dict[str, Any]:
+    herald = herald_of(request)
+    reader = current_reader(request)
+    now = herald.clock.now()
+    cards = queries.ranked_feed(
+        herald.store, reader, now, herald.settings.feed_days, offset + limit
+    )
+    return {
+        "personalized": reader is not None and reader.personalized,
+        "generated_at": now.isoformat(),
+        "limit": limit,
+        "offset": offset,
+        "items": [serialize.card_json(c) for c in cards[offset:]],
+    }
+
+
+@router.get("/stories", summary="Stories, most trending first")
+def api_stories(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    store = herald_of(request).store
+    found = store.list_stories(limit=limit, offset=offset)
+    outlets = store.story_outlets([s.id for s in found])
+    return {
+        "limit": limit,
+        "offset": offset,
+        "items": [serialize.story_json(s, outlets.get(s.id, [])) for s in found],
+    }
+
+
+@router.get("/stories/{story_id}", summary="One story with its writeup, sources and labels")
+def api_story(request: Request, story_id: Annotated[int, Path(ge=1)]) -> dict[str, Any]:
+    herald = herald_of(request)
+    store = herald.store
+    story = store.get_story(store.resolve_story_id(story_id))
+    if story.article_count <= 0:
+        raise NotFoundError(f"no story with id {story_id}")
+    writeup = store.get_writeup(story.id)
+    reader = current_reader(request)
+    articles = store.story_articles(story.id)
+    outlets = sorted({a.outlet for a in articles}, key=str.casefold)
+    return {
+        "story": serialize.story_json(story, outlets),
+        "writeup": serialize.writeup_json(writeup) if writeup else None,
+        "dateline": writeup.dateline if writeup and writeup.dateline else None,
+        "labels": list(labels(story.trending, reader is not None and reader.personalized)),
+        "articles": [serialize.article_json(a) for a in articles],
+    }
+
+
+@router.get("/health", summary="Pipeline progress counts")
+def api_health(request: Request) -> dict[str, Any]:
+    herald = herald_of(request)
+    return {
+        "status": "ok",
+        "version": __version__,
+        "time": herald.clock.now().isoformat(),
+        "counts": herald.store.stage_counts(),
+    }

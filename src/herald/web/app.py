@@ -1,0 +1,85 @@
+"""The web app factory: ``create_app(herald)`` returns Herald's ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from herald import __version__
+from herald.app import Herald
+from herald.rank.topics import topic_name
+from herald.web import api, errors, feed_routes, pages
+from herald.web.security import CSRF_COOKIE, SECURITY_HEADERS, new_nonce
+
+HERE = Path(__file__).resolve().parent
+NO_CSRF_COOKIE = ("/api/", "/static/", "/feeds/", "/feed.")
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _human_time(value: datetime) -> str:
+    return value.strftime("%d %b %Y, %H:%M UTC").lstrip("0")
+
+
+def make_templates() -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(iso=_iso, human_time=_human_time, topic_name=topic_name)
+    env.globals.update(version=__version__)
+    return Jinja2Templates(env=env)
+
+
+async def security_middleware(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Give every visitor a CSRF nonce cookie and every response the security headers."""
+    nonce = request.cookies.get(CSRF_COOKIE) or ""
+    fresh = not (16 <= len(nonce) <= 64)
+    request.state.csrf_nonce = new_nonce() if fresh else nonce
+    response = await call_next(request)
+    response.headers.update(SECURITY_HEADERS)
+    if fresh and not request.url.path.startswith(NO_CSRF_COOKIE):
+        response.set_cookie(
+            CSRF_COOKIE,
+            request.state.csrf_nonce,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+    return response
+
+
+def create_app(herald: Herald) -> FastAPI:
+    """Herald's web app: HTML pages, the JSON API and feeds, on one ``Herald``."""
+    app = FastAPI(
+        title="Herald",
+        version=__version__,
+        description="A self-hostable AI newsroom: cited, verified articles and a customized feed.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.herald = herald
+    app.state.secret_key = herald.secret_key
+    app.state.templates = make_templates()
+    errors.install(app)
+    app.middleware("http")(security_middleware)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(pages.router)
+    app.include_router(feed_routes.router)
+    app.include_router(api.router)
+    return app

@@ -1,0 +1,190 @@
+"""Server-rendered HTML pages: the feed, story pages, settings, and preference forms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from herald.exceptions import NotFoundError
+from herald.rank.topics import TOPICS, topic_name
+from herald.types import FollowKind, Preference, Reader, WriteupStatus
+from herald.web import queries, views
+from herald.web.context import check_csrf, current_reader, ensure_reader, form_token, herald_of
+from herald.web.security import safe_next
+from herald.write.dateline import labels
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 20
+MAX_PAGE = 50
+MAX_VALUE = 200
+ACTIONS = {"follow", "mute", "unset"}
+
+
+def pref_state(reader: Reader | None) -> Callable[[str, object], str]:
+    """A template helper: 'follow', 'mute' or '' for (kind, value)."""
+    prefs = {(p.kind.value, p.value.casefold()): p for p in reader.preferences} if reader else {}
+
+    def state(kind: str, value: object) -> str:
+        pref = prefs.get((kind, str(value).casefold()))
+        if pref is None:
+            return ""
+        return "mute" if pref.muted else "follow"
+
+    return state
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    reader = context.get("reader", current_reader(request))
+    base = {
+        "reader": reader,
+        "personalized": reader is not None and reader.personalized,
+        "csrf": form_token(request),
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "state": pref_state(reader),
+        "nav": "",
+    }
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, name, base | context, status_code=status
+    )
+    return response
+
+
+@router.get("/")
+def feed_page(request: Request, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1) -> Response:
+    herald = herald_of(request)
+    reader = current_reader(request)
+    now = herald.clock.now()
+    ranked = queries.ranked_feed(
+        herald.store, reader, now, herald.settings.feed_days, limit=page * PAGE_SIZE + 1
+    )
+    shown = ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    context = {
+        "reader": reader,
+        "cards": [views.card_view(c, now) for c in shown],
+        "page": page,
+        "start": (page - 1) * PAGE_SIZE + 1,
+        "has_next": len(ranked) > page * PAGE_SIZE and page < MAX_PAGE,
+        "nav": "feed",
+    }
+    return render(request, "feed.html", context)
+
+
+@router.get("/stories/{story_id}")
+def story_page(request: Request, story_id: Annotated[int, Path(ge=1)]) -> Response:
+    herald = herald_of(request)
+    store = herald.store
+    resolved = store.resolve_story_id(story_id)
+    if resolved != story_id:
+        return RedirectResponse(f"/stories/{resolved}", status_code=301)
+    story = store.get_story(story_id)
+    if story.article_count <= 0:
+        raise NotFoundError(f"no story with id {story_id}")
+    writeup = store.get_writeup(story_id)
+    article = views.is_article(writeup)
+    reader = current_reader(request)
+    page_url = str(request.url_for("story_page", story_id=story_id))
+    context: dict[str, Any] = {
+        "reader": reader,
+        "story": story,
+        "writeup": writeup,
+        "article": article,
+        "headline": writeup.headline if writeup and article else story.title,
+        "pulled": writeup is not None and writeup.status is WriteupStatus.PULLED,
+        "topic_name": topic_name(story.topic),
+        "dateline": views.story_dateline(story, writeup),
+        "paragraphs": views.paragraphs(writeup) if writeup and article else [],
+        "links_reason": views.links_reason(writeup),
+        "coverage": views.coverage(store.story_articles(story_id), writeup),
+        "labels": labels(story.trending, reader is not None and reader.personalized),
+        "timeline": views.timeline(store.story_timeline(story_id)),
+        "sensitive_note": views.SENSITIVE_NOTE,
+        "json_ld": views.script_json(views.json_ld(story, writeup, page_url, str(request.base_url)))
+        if writeup and article
+        else "",
+    }
+    return render(request, "story.html", context)
+
+
+@router.get("/settings")
+def settings_page(request: Request) -> Response:
+    herald = herald_of(request)
+    reader = current_reader(request)
+    since = herald.clock.now() - timedelta(days=herald.settings.feed_days * 3)
+    prefs = reader.preferences if reader else ()
+    context = {
+        "reader": reader,
+        "topics": [(t, topic_name(t)) for t in TOPICS],
+        "outlets": queries.outlet_names(herald.store),
+        "entities": queries.popular_entities(herald.store, since),
+        "follows": [p for p in prefs if not p.muted],
+        "mutes": [p for p in prefs if p.muted],
+        "feed_urls": _feed_urls(request, reader),
+        "nav": "settings",
+    }
+    return render(request, "settings.html", context)
+
+
+def _feed_urls(request: Request, reader: Reader | None) -> list[tuple[str, str]]:
+    if reader is None:
+        return []
+    names = (("RSS", "personal_rss"), ("Atom", "personal_atom"), ("JSON Feed", "personal_json"))
+    return [(label, str(request.url_for(n, secret=reader.feed_secret))) for label, n in names]
+
+
+def parse_pref(pref: str, kind: str, value: str, action: str) -> tuple[str, FollowKind, str]:
+    """(action, kind, value) from a combined ``pref`` button or separate fields."""
+    if pref:
+        action, _, rest = pref.partition("|")
+        kind, _, value = rest.partition("|")
+    value = " ".join(value.split())
+    try:
+        follow_kind = FollowKind(kind)
+    except ValueError as e:
+        raise HTTPException(400, f"unknown preference kind {kind!r}") from e
+    if action not in ACTIONS:
+        raise HTTPException(400, f"unknown action {action!r}")
+    if not value or len(value) > MAX_VALUE:
+        raise HTTPException(400, "a preference needs a value of at most 200 characters")
+    if follow_kind is FollowKind.TOPIC and value.casefold() not in TOPICS:
+        raise HTTPException(400, f"unknown topic {value!r}")
+    if follow_kind is FollowKind.STORY and not value.isdigit():
+        raise HTTPException(400, "a story preference needs a story id")
+    return action, follow_kind, value.casefold() if follow_kind is FollowKind.TOPIC else value
+
+
+@router.post("/prefs")
+def set_pref(
+    request: Request,
+    csrf: Annotated[str, Form()] = "",
+    pref: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "",
+    value: Annotated[str, Form()] = "",
+    action: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    check_csrf(request, csrf)
+    act, follow_kind, clean = parse_pref(pref, kind, value, action)
+    herald = herald_of(request)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    reader = ensure_reader(request, response)
+    if act == "unset":
+        herald.store.remove_preference(reader.id, follow_kind, clean)
+    else:
+        muted = act == "mute"
+        herald.store.set_preference(
+            reader.id, Preference(follow_kind, clean, muted), herald.clock.now()
+        )
+    return response
+
+
+@router.post("/settings/feeds/rotate")
+def rotate_feeds(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf)
+    response = RedirectResponse("/settings#feeds", status_code=303)
+    reader = ensure_reader(request, response)
+    herald_of(request).store.rotate_feed_secret(reader.id)
+    return response

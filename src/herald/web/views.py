@@ -1,0 +1,266 @@
+"""View models: typed stage data turned into what the templates and feeds show."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from herald.rank.topics import topic_name
+from herald.types import (
+    Article,
+    Evidence,
+    FeedCard,
+    Sentence,
+    SourceRef,
+    Story,
+    TimelinePoint,
+    Writeup,
+    WriteupStatus,
+)
+from herald.web.security import safe_url
+from herald.write.dateline import dateline as make_dateline
+
+LINKS_ONLY_REASON = (
+    "Herald writes an article only when at least two independent publishers cover a story."
+)
+SENSITIVE_NOTE = (
+    "This story touches on a sensitive subject. Herald kept to what the cited outlets "
+    "reported; read them for the full context."
+)
+
+
+def is_article(writeup: Writeup | None) -> bool:
+    """Whether a writeup is a published article (anything else is shown as links)."""
+    return (
+        writeup is not None
+        and writeup.status is WriteupStatus.PUBLISHED
+        and bool(writeup.sentences)
+    )
+
+
+def links_reason(writeup: Writeup | None) -> str:
+    if writeup is not None and writeup.reason.strip():
+        return writeup.reason.strip()
+    return LINKS_ONLY_REASON
+
+
+def relative_time(when: datetime, now: datetime) -> str:
+    """'just now', '5 minutes ago', '3 hours ago', '2 days ago'."""
+    seconds = max((now - when).total_seconds(), 0.0)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        n = int(seconds // size)
+        if n >= 1:
+            return f"{n} {unit}{'' if n == 1 else 's'} ago"
+    return "just now"
+
+
+# --------------------------------------------------------------------------- cards
+
+
+@dataclass(frozen=True)
+class CardView:
+    story_id: int
+    headline: str
+    working_title: bool
+    summary: str
+    outlet_count: int
+    when: datetime
+    when_text: str
+    reason: str
+    topic: str
+    topic_name: str
+    labels: tuple[str, ...]
+    trending: bool
+
+
+def card_view(card: FeedCard, now: datetime) -> CardView:
+    story, writeup = card.story, card.writeup
+    article = is_article(writeup)
+    summary = writeup.summary if writeup is not None and article else links_reason(writeup)
+    return CardView(
+        story_id=story.id,
+        headline=writeup.headline if writeup is not None and article else story.title,
+        working_title=not article,
+        summary=summary,
+        outlet_count=max(story.outlet_count, len(card.outlets)),
+        when=story.last_seen,
+        when_text=relative_time(story.last_seen, now),
+        reason=card.reason,
+        topic=story.topic,
+        topic_name=topic_name(story.topic),
+        labels=card.labels,
+        trending=story.trending,
+    )
+
+
+# --------------------------------------------------------------------------- story page
+
+
+@dataclass(frozen=True)
+class CitationView:
+    number: int
+    url: str
+    outlet: str
+    title: str
+    passage: str
+    note_id: str
+
+
+@dataclass(frozen=True)
+class SentenceView:
+    text: str
+    citations: tuple[CitationView, ...]
+
+
+@dataclass(frozen=True)
+class CoverageView:
+    """One member article in the outlet list, with the passages Herald cited from it."""
+
+    outlet: str
+    title: str
+    url: str
+    published: datetime
+    citation: int | None
+    passages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    count: int
+    start: datetime
+
+
+@dataclass(frozen=True)
+class TimelineView:
+    bars: tuple[Bar, ...]
+    width: int
+    height: int
+    peak: int
+    total: int
+    first: datetime | None
+    last: datetime | None
+
+
+def _evidence_for(sentence: Sentence, number: int) -> Evidence | None:
+    return next((e for e in sentence.evidence if e.citation == number), None)
+
+
+def _citation(
+    sentence: Sentence, number: int, refs: dict[int, SourceRef], note_id: str
+) -> CitationView:
+    ref = refs.get(number)
+    evidence = _evidence_for(sentence, number)
+    return CitationView(
+        number=number,
+        url=safe_url(ref.url) if ref else "",
+        outlet=ref.outlet if ref else "",
+        title=ref.title if ref else "",
+        passage=evidence.passage if evidence else (ref.title if ref else ""),
+        note_id=note_id,
+    )
+
+
+def paragraphs(writeup: Writeup) -> list[list[SentenceView]]:
+    """The body grouped by paragraph, each sentence with its citations."""
+    refs = {r.index: r for r in writeup.sources}
+    grouped: dict[int, list[SentenceView]] = {}
+    for i, s in enumerate(writeup.sentences):
+        cites = tuple(_citation(s, n, refs, f"cite-{i}-{n}") for n in s.citations)
+        grouped.setdefault(s.paragraph, []).append(SentenceView(s.text, cites))
+    return [grouped[k] for k in sorted(grouped)]
+
+
+def coverage(articles: list[Article], writeup: Writeup | None) -> list[CoverageView]:
+    """Every member article (cited ones first, by number), with its cited passages."""
+    numbers = {r.article_id: r.index for r in writeup.sources} if writeup else {}
+    passages: dict[int, list[str]] = {}
+    for s in writeup.sentences if writeup else ():
+        for e in s.evidence:
+            found = passages.setdefault(e.article_id, [])
+            if e.passage and e.passage not in found:
+                found.append(e.passage)
+    ordered = sorted(
+        articles,
+        key=lambda a: (a.id not in numbers, numbers.get(a.id, 0), -a.published.timestamp(), a.id),
+    )
+    return [
+        CoverageView(
+            a.outlet,
+            a.title,
+            safe_url(a.url),
+            a.published,
+            numbers.get(a.id),
+            tuple(passages.get(a.id, ())),
+        )
+        for a in ordered
+    ]
+
+
+def timeline(points: list[TimelinePoint], width: int = 600, height: int = 120) -> TimelineView:
+    """Bars of an inline SVG chart of coverage over time."""
+    if not points:
+        return TimelineView((), width, height, 0, 0, None, None)
+    peak = max(p.count for p in points) or 1
+    slot = width / len(points)
+    plot = height - 4
+    bars = tuple(
+        Bar(
+            x=round(i * slot + slot * 0.1, 2),
+            y=round(height - plot * p.count / peak, 2),
+            width=round(max(slot * 0.8, 1.0), 2),
+            height=round(plot * p.count / peak, 2),
+            count=p.count,
+            start=p.start,
+        )
+        for i, p in enumerate(points)
+    )
+    total = sum(p.count for p in points)
+    return TimelineView(bars, width, height, peak, total, points[0].start, points[-1].start)
+
+
+def story_dateline(story: Story, writeup: Writeup | None) -> str:
+    if writeup is not None and writeup.dateline:
+        return writeup.dateline
+    return make_dateline(story.first_seen)
+
+
+def json_ld(story: Story, writeup: Writeup, url: str, site: str) -> dict[str, Any]:
+    """schema.org NewsArticle metadata with Herald as author and an AI disclosure."""
+    herald = {"@type": "Organization", "name": "Herald", "url": site}
+    sources = [safe_url(r.url) for r in writeup.sources if safe_url(r.url)]
+    disclosure = (
+        f"Generated with AI by Herald from {len(sources)} cited source articles; "
+        "every sentence links to the source passage that supports it. "
+        "Generative AI is experimental."
+    )
+    return {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": writeup.headline,
+        "description": writeup.summary,
+        "url": url,
+        "mainEntityOfPage": url,
+        "datePublished": writeup.created_at.isoformat(),
+        "dateModified": max(writeup.created_at, story.updated_at).isoformat(),
+        "dateline": writeup.dateline,
+        "articleSection": topic_name(story.topic),
+        "keywords": list(story.entities),
+        "isBasedOn": sources,
+        "author": herald,
+        "publisher": herald,
+        "creditText": disclosure,
+        "backstory": disclosure,
+        "isAccessibleForFree": True,
+    }
+
+
+def script_json(data: Any) -> str:
+    """JSON safe to place inside a <script> element (no '</script>' breakouts)."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -1,0 +1,166 @@
+"""Candidate sentences for the composer: split, clean, filter junk, fix dangling references.
+
+Source text is data: a candidate is always a (lightly cleaned) sentence of a source, never
+anything the source asks for. Junk (bylines, captions, calls to action, questions, boilerplate,
+unbalanced quotes) is skipped; a sentence that opens with a connective loses it; one that opens
+with "He"/"She" gets the most recent named person of its source; other dangling openers
+("It", "They", "This"...) make the sentence unusable on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from herald.nlp import text as nlp
+from herald.write.base import SourceDoc
+
+MIN_WORDS = 7
+MAX_WORDS = 55
+MAX_SENTENCES_PER_SOURCE = 60
+
+_DATELINE_PREFIX = re.compile(
+    r"^(?:\(CNN\)\s*|[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Z][A-Za-z. ]{1,30})?\s*"
+    r"(?:\([A-Za-z. ]{2,30}\))?\s*[—–-]{1,2}\s+|\([A-Z][A-Za-z. ]{1,20}\)\s*[—–-]{1,2}\s*)"
+)
+_JUNK = re.compile(
+    r"click here|sign up|subscribe|newsletter|cookie|advertisement|all rights reserved|"
+    r"copyright|follow (?:us|him|her|me)|read more|related:|share this|e-?mail (?:us|me)|https?:|"
+    r"www\.|javascript|log ?in\b|terms of (?:use|service)|privacy policy|staff writer|"
+    r"reporting by|editing by|contributed to this report|is a (?:reporter|writer|correspondent)|"
+    r"\(ap photo|photo:|image:|file photo|getty images|photograph:|\bcaption\b|\bpictured\b|"
+    r"this (?:story|article) (?:has been|was) (?:updated|corrected)|watch the video|"
+    r"listen to|download the app|@\w|\bcomments?\b|\bmailing list\b|\bloading\b|"
+    r"\bwe (?:have|'ve) (?:reached|contacted)|\bour (?:readers|newsletter|site)\b|"
+    r"\b(?:ignore|disregard) (?:all |any )?(?:previous|prior|above) instructions",
+    re.IGNORECASE,
+)
+_CAPTION_END = re.compile(r"\((?:AP|Reuters|AFP|Getty|Associated Press|[A-Z][a-z]+ Photo)[^)]*\)\s*$")
+_BYLINE = re.compile(r"^(?:By|Written by|Posted by|Updated)\s+[A-Z]", re.IGNORECASE)
+_CONNECTIVE = re.compile(
+    r"^(?:But|And|Also|However|Still|Meanwhile|Moreover|Furthermore|In addition|Plus|Yet|So|"
+    r"Now|Then|Indeed|Instead|Nonetheless|Nevertheless|Besides|Additionally|Further|Even so|"
+    r"As a result|In fact|Of course|Again|Ultimately|Finally|Similarly|Likewise)\b,?\s+"
+)
+_SUBJECT_PRONOUN = re.compile(r"^(He|She)\b(?!')")
+_DANGLING = re.compile(
+    r"^(?:It|They|This|That|These|Those|His|Her|Their|Its|Them|Him|There|Here|Such|The latter|"
+    r"The former|The move|The decision|The same|Both|Neither|Another|Other|Others|Which|"
+    r"Who|Some of)\b|^(?:I|We|You|My|Our|Your)\b"
+)
+_UNATTRIBUTED_QUOTE = re.compile(r"^[\"“][^\"“”]+[\"”]$")
+_TERMINAL = re.compile(r"[.!][\"'”’)]*$")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A usable sentence of one source."""
+
+    doc: int
+    position: int
+    paragraph: int
+    text: str
+    original: str
+    words: int
+    quote: bool
+    fixed: bool
+
+
+def candidates(sources: Sequence[SourceDoc]) -> list[Candidate]:
+    """Every usable sentence of every source, in source order."""
+    out: list[Candidate] = []
+    for index, source in enumerate(sources):
+        out.extend(_source_candidates(index, source.text))
+    return out
+
+
+def _source_candidates(doc: int, body: str) -> list[Candidate]:
+    out: list[Candidate] = []
+    position = 0
+    recent: list[str] = []
+    known: dict[str, str] = {}
+    for para_index, para in enumerate(nlp.paragraphs(body)):
+        for raw in nlp.split_sentences(para):
+            if position >= MAX_SENTENCES_PER_SOURCE:
+                return out
+            sentence = clean(raw, first=position == 0)
+            candidate = _make(doc, position, para_index, raw, sentence, recent)
+            if candidate is not None:
+                out.append(candidate)
+            mentioned = mentions(raw, known)
+            if mentioned:
+                recent = mentioned[:1]
+            position += 1
+    return out
+
+
+def mentions(sentence: str, known: dict[str, str]) -> list[str]:
+    """People named in ``sentence`` in order (full names, or known surnames); updates ``known``."""
+    found: list[tuple[int, str]] = []
+    for name in nlp.people(sentence):
+        known.setdefault(name.split()[-1], name)
+        found.append((sentence.find(name), name))
+    for surname, full in known.items():
+        match = re.search(rf"\b{re.escape(surname)}\b", sentence)
+        if match and all(full != name for _, name in found):
+            found.append((match.start(), full))
+    return [name for _, name in sorted(found)]
+
+
+def clean(sentence: str, first: bool = False) -> str:
+    """Strip wire datelines ('DENVER (AP) — ') and stray whitespace."""
+    text = nlp.normalize_space(sentence)
+    if first or _DATELINE_PREFIX.match(text):
+        text = _DATELINE_PREFIX.sub("", text, count=1)
+    return text
+
+
+def _make(
+    doc: int, position: int, para: int, raw: str, sentence: str, recent: list[str]
+) -> Candidate | None:
+    if is_junk(sentence):
+        return None
+    text, fixed = fix_opening(sentence, recent)
+    if not text or is_junk(text):
+        return None
+    quote = bool(nlp.quotes(text))
+    return Candidate(doc, position, para, text, raw, nlp.word_count(text), quote, fixed)
+
+
+def is_junk(sentence: str) -> bool:
+    """Bylines, captions, calls to action, questions, fragments, boilerplate, odd lengths."""
+    n = nlp.word_count(sentence)
+    if n < MIN_WORDS or n > MAX_WORDS:
+        return True
+    if sentence.endswith(("...", "…")) or _UNATTRIBUTED_QUOTE.match(sentence):
+        return True
+    if not _TERMINAL.search(sentence) or not sentence[:1].isupper() and sentence[:1] not in "\"“":
+        return True
+    if not nlp.quotes_balanced(sentence) or sentence.count("(") != sentence.count(")"):
+        return True
+    if sentence.isupper() or _BYLINE.match(sentence) or _CAPTION_END.search(sentence):
+        return True
+    return bool(_JUNK.search(sentence))
+
+
+def fix_opening(sentence: str, recent_people: list[str]) -> tuple[str, bool]:
+    """Drop a leading connective, resolve a leading He/She; '' when the opening dangles."""
+    text = sentence
+    fixed = False
+    match = _CONNECTIVE.match(text)
+    if match:
+        text = _capitalise(text[match.end() :])
+        fixed = True
+    pronoun = _SUBJECT_PRONOUN.match(text)
+    if pronoun:
+        if not recent_people:
+            return "", False
+        return recent_people[-1] + text[pronoun.end() :], True
+    if _DANGLING.match(text):
+        return "", False
+    return text, fixed
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text

@@ -1,0 +1,33 @@
+"""Datelines and the labels shown under every written article."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+TRENDING = "This article has been trending online recently and has been generated with AI."
+GENERATED = "This article has been generated with AI."
+CUSTOMIZED = "Your feed is customized."
+EXPERIMENTAL = "Generative AI is experimental."
+MONTH_NAMES = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+def ordinal(day: int) -> str:
+    """1 -> '1st', 2 -> '2nd', 11 -> '11th', 22 -> '22nd'."""
+    if 10 <= day % 100 <= 20:
+        return f"{day}th"
+    return f"{day}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th')}"
+
+
+def dateline(d: date | datetime) -> str:
+    """'December 29th 2024.' for any date or datetime (the date as given; English month names whatever the locale)."""
+    return f"{MONTH_NAMES[d.month - 1]} {ordinal(d.day)} {d.year}."
+
+
+def labels(trending: bool, personalized: bool) -> tuple[str, str]:
+    """The two labels: why the article is in the feed and how it was made, then a caution."""
+    first = TRENDING if trending else GENERATED
+    if personalized:
+        first = f"{first} {CUSTOMIZED}"
+    return first, EXPERIMENTAL
