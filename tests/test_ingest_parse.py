@@ -364,3 +364,16 @@ def test_entries_without_anything_are_dropped() -> None:
     feed = parse_feed(rss("<item></item><item><title>kept</title></item>"), URL)
     assert [i.title for i in feed.items] == ["kept"]
     assert feed.warnings == ("1 entries without title, link or text were dropped",)
+
+
+def test_entity_expansion_and_external_entities_are_not_honoured() -> None:
+    levels = "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))
+    content = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY l0 "lol">{levels}'
+        '<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        '<rss version="2.0"><channel><title>&l9;</title>'
+        "<item><title>&xxe; x</title><description>&l0;</description></item></channel></rss>"
+    ).encode()
+    feed = parse_feed(content, URL)
+    assert len(feed.title) < 100
+    assert "root:" not in feed.items[0].title

@@ -191,14 +191,15 @@ class OnlineClusterer:
 
     def __init__(
         self,
-        threshold: float = 0.5,
+        threshold: float = 0.6,
         window_hours: float = 72.0,
         *,
-        lexical_weight: float = 0.35,
-        entity_weight: float = 0.15,
+        lexical_weight: float = 0.7,
+        entity_weight: float = 0.3,
+        headline_offset: float = 0.15,
         lexical_threshold: float = 0.2,
         time_weight: float = 0.1,
-        merge_threshold: float = 0.85,
+        merge_threshold: float = 0.8,
         candidates: int = 12,
         allocate: Callable[[], StoryKey] | None = None,
     ) -> None:
@@ -206,6 +207,7 @@ class OnlineClusterer:
         self.window_hours = window_hours
         self.lexical_weight = lexical_weight
         self.entity_weight = entity_weight
+        self.headline_offset = headline_offset
         self.lexical_threshold = lexical_threshold
         self.time_weight = time_weight
         self.merge_threshold = merge_threshold
@@ -284,13 +286,17 @@ class OnlineClusterer:
             self._join(self._stories[known], item, features)
             return Assignment(known, created=False, similarity=1.0)
         best, score = self._best_story(item, features)
-        if best is None or score < self.threshold:
+        if best is None or score < self.threshold_for(item):
             state = self._create(item, features)
             return Assignment(state.key, created=True, similarity=max(score, 0.0))
         self._join(best, item, features)
         merges = self._merge_converged(best.key, item.published)
         target = merges[-1].target if merges else best.key
         return Assignment(target, created=False, similarity=score, merges=merges)
+
+    def threshold_for(self, item: ClusterItem) -> float:
+        """The join threshold: lower by ``headline_offset`` for headline-only articles."""
+        return self.threshold - (0.0 if item.text.strip() else self.headline_offset)
 
     def _features(self, item: ClusterItem) -> _Features:
         words = item_words(item)

@@ -7,7 +7,7 @@ Serves, on 127.0.0.1 (an ephemeral port unless one is given):
 - ``/articles/<id>.html``: an article page per Multi-News document (headline-only UCI items
   link to their real, external addresses, which must never be fetched offline);
 - ``/outlets/<slug>.html``: the outlet's home page, with feed auto-discovery links;
-- ``/opml``: every feed as OPML 2.0; ``fetchPages="true|false"`` tells whether the outlet's
+- ``/opml``: every feed as OPML 2.0; ``heraldFetchPages="true|false"`` tells whether the outlet's
   article pages may be fetched;
 - ``/robots.txt`` (allows everything) and ``/`` (an index).
 
@@ -322,7 +322,8 @@ class Renderer:
                 "xmlUrl": self.base + o.feed_path,
                 "htmlUrl": self.site(o),
                 "language": "en",
-                "fetchPages": "true" if o.fetch_pages else "false",
+                "heraldOutlet": o.name,
+                "heraldFetchPages": "true" if o.fetch_pages else "false",
             }
             _sub(body, "outline", **attrs)
         return _xml(root)

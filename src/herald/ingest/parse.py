@@ -15,7 +15,7 @@ import re
 import time
 import xml.sax
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,21 +74,19 @@ def _looks_like_json(body: bytes, content_type: str) -> bool:
 class _Collector:
     """Turns raw entries into unique ``FeedItem`` values, noting what went wrong."""
 
+    items: list[FeedItem] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
     duplicates: int = 0
     empty: int = 0
     bad_dates: int = 0
 
-    def __post_init__(self) -> None:
-        self.items: list[FeedItem] = []
-        self._seen: set[str] = set()
-
     def add(self, item: FeedItem | None) -> None:
         if item is None:
             self.empty += 1
-        elif item.guid in self._seen:
+        elif item.guid in self.seen:
             self.duplicates += 1
         else:
-            self._seen.add(item.guid)
+            self.seen.add(item.guid)
             self.items.append(item)
 
     def warnings(self) -> list[str]:
@@ -145,6 +143,7 @@ def _longest(*texts: str) -> str:
 # --------------------------------------------------------------------------- XML feeds
 
 _FORMATS = {"atom": FeedFormat.ATOM, "rss090": FeedFormat.RDF, "rss10": FeedFormat.RDF}
+_DATE_KEYS = ("published", "updated", "created")
 
 
 def _parse_xml_feed(body: bytes, url: str, content_type: str) -> ParsedFeed:
@@ -217,9 +216,6 @@ def _entry_summary(entry: Any) -> str:
 def _entry_author(entry: Any) -> str:
     detail = entry.get("author_detail") or {}
     return inline_text(str(detail.get("name") or entry.get("author") or ""))
-
-
-_DATE_KEYS = ("published", "updated", "created")
 
 
 def _raw(entry: Any, key: str) -> Any:

@@ -1,0 +1,212 @@
+"""Evaluate trending on an Articles stream with publication times (shared/data/FORMATS.md).
+
+At checkpoints every ``step`` hours from ``start`` hours after the first article (while a
+full ``horizon`` follows), using only articles published before the checkpoint, the
+stories are ranked by :func:`herald.trend.score.score_stories` and the top 10 written as
+``{"checkpoint", "top"}``. The target is the 5 stories that gain the most articles in the
+next ``horizon`` hours; we report mean precision@5 and nDCG@5 (binary relevance), for the
+trend score and for the baseline that ranks stories by their article count in the last 2
+hours.
+
+With ``gold_stories`` the gold story ids group the articles; otherwise the online clusterer
+groups them first (in time order, as in production) and each predicted story stands for
+the gold story most of its articles belong to (a second predicted story standing for the
+same gold story counts as a miss)::
+
+    python -m herald.eval.trend_eval FILE --output OUT [--gold-stories]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections import Counter
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from herald.cluster.online import OnlineClusterer
+from herald.eval.cluster_eval import EvalArticle, read_articles, to_items
+from herald.nlp.embed import Embedder
+from herald.trend.score import Coverage, TrendParams, score_stories
+
+TOP = 10
+K = 5
+
+Ranker = Callable[[Mapping[Hashable, Sequence[Coverage]], datetime], list[Hashable]]
+
+
+def checkpoints(
+    times: Sequence[datetime], start: float = 6.0, step: float = 2.0, horizon: float = 6.0
+) -> list[datetime]:
+    """Checkpoint times: from ``start`` hours after the first article, every ``step`` hours."""
+    if not times:
+        return []
+    first, last = min(times), max(times)
+    out: list[datetime] = []
+    at = first + timedelta(hours=start)
+    while at + timedelta(hours=horizon) <= last:
+        out.append(at)
+        at += timedelta(hours=step)
+    return out
+
+
+def future_top(
+    articles: Sequence[EvalArticle], at: datetime, horizon: float = 6.0, k: int = K
+) -> list[str]:
+    """The ``k`` gold stories gaining the most articles in ``[at, at + horizon)``."""
+    end = at + timedelta(hours=horizon)
+    gains = Counter(a.story for a in articles if a.published and at <= a.published < end)
+    return [s for s, _ in sorted(gains.items(), key=lambda x: (-x[1], x[0]))[:k]]
+
+
+def precision_at(predicted: Sequence[str], target: Sequence[str], k: int = K) -> float:
+    wanted = set(target)
+    return sum(1 for s in _dedup(predicted)[:k] if s in wanted) / k
+
+
+def ndcg_at(predicted: Sequence[str], target: Sequence[str], k: int = K) -> float:
+    """nDCG@k with binary relevance (a story is relevant when it is in ``target``)."""
+    wanted = set(target)
+    gains = [1.0 if s in wanted else 0.0 for s in _dedup(predicted)[:k]]
+    dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains))
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(k, len(wanted))))
+    return dcg / ideal if ideal else 0.0
+
+
+def _dedup(items: Sequence[str]) -> list[str]:
+    """Repeated ids count once, in place, as a miss afterwards ("" never matches)."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for item in items:
+        out.append("" if item in seen else item)
+        seen.add(item)
+    return out
+
+
+def trend_ranker(params: TrendParams | None = None) -> Ranker:
+    def rank(groups: Mapping[Hashable, Sequence[Coverage]], at: datetime) -> list[Hashable]:
+        return [s.story_key for s in score_stories(groups, at, params)]
+
+    return rank
+
+
+def recent_count_ranker(hours: float = 2.0) -> Ranker:
+    """The baseline: stories by article count in the last ``hours``."""
+
+    def rank(groups: Mapping[Hashable, Sequence[Coverage]], at: datetime) -> list[Hashable]:
+        start = at - timedelta(hours=hours)
+        counts = {k: sum(1 for c in v if start <= c.published < at) for k, v in groups.items()}
+        return sorted((k for k in counts if counts[k]), key=lambda k: (-counts[k], str(k)))
+
+    return rank
+
+
+class _Grouper:
+    """Groups the articles published before each checkpoint into stories."""
+
+    def __init__(self, articles: Sequence[EvalArticle], embedder: Embedder | None, gold: bool):
+        self.articles = articles
+        self.gold = gold
+        self.position = 0
+        self.groups: dict[Hashable, list[Coverage]] = {}
+        self.members: dict[Hashable, list[str]] = {}
+        self.clusterer = OnlineClusterer()
+        self.items = [] if gold else to_items(articles, embedder)
+
+    def advance(self, at: datetime) -> None:
+        while self.position < len(self.articles):
+            article = self.articles[self.position]
+            if article.published is None or article.published >= at:
+                break
+            self._add(self.position, article)
+            self.position += 1
+
+    def _add(self, index: int, article: EvalArticle) -> None:
+        key: Hashable = article.story
+        if not self.gold:
+            assignment = self.clusterer.add(self.items[index])
+            for merge in assignment.merges:
+                self.groups.setdefault(merge.target, []).extend(self.groups.pop(merge.source, []))
+                self.members.setdefault(merge.target, []).extend(self.members.pop(merge.source, []))
+            key = assignment.story_key
+        coverage = Coverage(article.published or datetime.min, article.outlet)
+        self.groups.setdefault(key, []).append(coverage)
+        self.members.setdefault(key, []).append(article.story)
+
+    def gold_of(self, key: Hashable) -> str:
+        """The gold story most of a predicted story's articles belong to."""
+        return Counter(self.members[key]).most_common(1)[0][0]
+
+
+def run_trend_eval(
+    path: str | Path,
+    output_path: str | Path | None,
+    gold_stories: bool,
+    embedder: Embedder | None,
+    params: TrendParams | None = None,
+) -> dict[str, Any]:
+    """Run the checkpoints over ``path`` and return mean precision@5 and nDCG@5 as JSON."""
+    articles = sorted(
+        (a for a in read_articles(path) if a.published is not None),
+        key=lambda a: a.published or datetime.min,
+    )
+    grouper = _Grouper(articles, embedder, gold_stories)
+    rankers = {"trend": trend_ranker(params), "baseline_recent_2h": recent_count_ranker()}
+    rows: list[dict[str, Any]] = []
+    scores: dict[str, list[tuple[float, float]]] = {name: [] for name in rankers}
+    for at in checkpoints([a.published for a in articles if a.published]):
+        grouper.advance(at)
+        target = future_top(articles, at)
+        for name, ranker in rankers.items():
+            ranked = ranker(grouper.groups, at)[:TOP]
+            as_gold = [grouper.gold_of(k) for k in ranked]
+            scores[name].append((precision_at(as_gold, target), ndcg_at(as_gold, target)))
+            if name == "trend":
+                rows.append({"checkpoint": _iso(at), "top": [str(k) for k in ranked]})
+    if output_path is not None:
+        _write_rows(output_path, rows)
+    return _summary(path, gold_stories, scores)
+
+
+def _summary(
+    path: str | Path, gold: bool, scores: Mapping[str, list[tuple[float, float]]]
+) -> dict[str, Any]:
+    result: dict[str, Any] = {"file": str(path), "gold_stories": gold}
+    for name, values in scores.items():
+        prefix = "" if name == "trend" else f"{name}_"
+        n = max(len(values), 1)
+        result[f"{prefix}precision_at_5"] = round(sum(p for p, _ in values) / n, 4)
+        result[f"{prefix}ndcg_at_5"] = round(sum(g for _, g in values) / n, 4)
+    result["checkpoints"] = len(scores.get("trend", []))
+    return result
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def _write_rows(path: str | Path, rows: Sequence[dict[str, Any]]) -> None:
+    with Path(path).open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row) + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Evaluate trending on an Articles stream.")
+    parser.add_argument("file")
+    parser.add_argument("--output", default=None)
+    parser.add_argument("--gold-stories", action="store_true")
+    args = parser.parse_args(argv)
+    embedder = None
+    if not args.gold_stories:
+        from herald.nlp.embed import MiniLMEmbedder
+
+        embedder = MiniLMEmbedder()
+    print(json.dumps(run_trend_eval(args.file, args.output, args.gold_stories, embedder), indent=2))
+
+
+if __name__ == "__main__":
+    main()
