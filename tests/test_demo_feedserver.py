@@ -206,7 +206,9 @@ def test_opml_lists_every_feed(server: FeedServer, client: httpx.Client) -> None
     root = ET.fromstring(resp.content)
     assert root.tag == "opml" and root.get("version") == "2.0"
     outlines = root.findall("./body/outline")
-    listed = {(o.get("text"), o.get("xmlUrl"), o.get("heraldFetchPages") == "true") for o in outlines}
+    listed = {
+        (o.get("text"), o.get("xmlUrl"), o.get("heraldFetchPages") == "true") for o in outlines
+    }
     assert listed == set(server.feed_urls())
     for o in outlines:
         assert o.get("title") == o.get("text") and o.get("type") == "rss"

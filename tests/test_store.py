@@ -316,7 +316,7 @@ def test_extraction_updates(store: Store) -> None:
     short = store.get_article(three)
     assert short.extract_status is ExtractStatus.TOO_SHORT and short.body == "Summary 3."
     assert store.pending_extractions() == []
-    assert store.recent_fingerprints(NOW - timedelta(days=1)) == [(one, "h1")]
+    assert store.recent_originals(NOW - timedelta(days=1)) == [(one, "Full text one.")]
     assert [x.id for x in store.unclustered_articles()] == [one, two, three]
     with pytest.raises(NotFoundError):
         store.get_article(three + 100)

@@ -46,7 +46,7 @@ class Settings:
     # extraction
     min_article_chars: int = 200
     # clustering
-    cluster_threshold: float = 0.5
+    cluster_threshold: float = 0.6
     cluster_window_hours: float = 72.0
     # trending
     trend_half_life_hours: float = 6.0

@@ -19,7 +19,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-STOPWORDS = frozenset(
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOPWORDS = _words(
     """
     a about above after again against all also am an and any are as at be because been before
     being below between both but by can could did do does doing down during each few for from
@@ -31,17 +36,17 @@ STOPWORDS = frozenset(
     yang dan di ke dari untuk dengan pada ini itu dalam akan tidak oleh bagi telah sudah juga
     atau kepada secara lebih karena kerana serta para tersebut ada adalah ia mereka kita kami
     saya bahawa bahwa seperti hingga antara selepas setelah sebelum masih boleh dapat
-    """.split()
+    """
 )
 
 FUNCTION_WORDS: dict[str, frozenset[str]] = {
-    "en": frozenset("the of and to in is for on that with by at from as was are has have be".split()),
-    "ms": frozenset("yang dan di ke dari untuk dengan pada ini itu dalam akan tidak oleh bagi".split()),
-    "es": frozenset("el la los las del que en por con para una es se al".split()),
-    "fr": frozenset("le la les des du et est dans pour que une sur au aux pas".split()),
-    "de": frozenset("der die das und ist den dem mit von für auf ein eine nicht zu".split()),
-    "pt": frozenset("o os da do das dos em para com uma que não por ao".split()),
-    "it": frozenset("il lo gli della del che per con una sono nel alla".split()),
+    "en": _words("the of and to in is for on that with by at from as was are has have be"),
+    "ms": _words("yang dan di ke dari untuk dengan pada ini itu dalam akan tidak oleh bagi"),
+    "es": _words("el la los las del que en por con para una es se al"),
+    "fr": _words("le la les des du et est dans pour que une sur au aux pas"),
+    "de": _words("der die das und ist den dem mit von für auf ein eine nicht zu"),
+    "pt": _words("o os da do das dos em para com uma que não por ao"),
+    "it": _words("il lo gli della del che per con una sono nel alla"),
 }
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
@@ -50,7 +55,9 @@ _CAPITALISED = re.compile(
     r"\b(?:[A-Z][\w'’&.-]*[\w]|[A-Z])(?:\s+(?:of|de|al|bin|van|von|the)?\s*[A-Z][\w'’&.-]*[\w])*"
 )
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&-]*[A-Z0-9]\b")
-_NUMBER = re.compile(r"(?<![\w.-])(?:[A-Z]{0,2}\$)?\d[\d,.]*(?:\s?(?:%|per\s?cent|percent|bn|m|k))?")
+_NUMBER = re.compile(
+    r"(?<![\w.-])(?:[A-Z]{0,2}\$)?\d[\d,.]*(?:\s?(?:%|per\s?cent|percent|bn|m|k))?"
+)
 _DIGITS = re.compile(r"\d")
 _POSSESSIVE = re.compile(r"['’]s$")
 

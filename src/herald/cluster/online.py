@@ -35,7 +35,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import count as _counter
 
 import numpy as np
@@ -47,9 +47,10 @@ StoryKey = int | str
 Vector = npt.NDArray[np.float32]
 
 LEAD_SENTENCES = 2
-LEAD_CHARS = 400
+LEAD_CHARS = 200
 WORDS_CHARS = 3000
 CJK_SHARE = 0.3
+MERGE_CANDIDATES = 3
 
 
 @dataclass
@@ -86,6 +87,10 @@ class StoryState:
     members: list[int | str] = field(default_factory=list)
     fingerprints: set[str] = field(default_factory=set)
     vectors: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.vectors and self.mean.size and np.any(self.mean):
+            self.vectors = self.count  # restored without a count: all members embedded
 
     @property
     def centroid(self) -> Vector:
@@ -181,6 +186,21 @@ def _is_cjk(char: str) -> bool:
     return 0x3040 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF
 
 
+def rebuild_state(key: StoryKey, items: Sequence[ClusterItem]) -> StoryState:
+    """A story's state rebuilt from its members exactly as the clusterer builds it.
+
+    For storage shells restoring stories: non-English members add no embedding, terms and
+    entities are counted per member. ``items`` must not be empty.
+    """
+    if not items:
+        raise ValueError("a story needs at least one member")
+    builder = OnlineClusterer(allocate=lambda: key)
+    state = builder._create(items[0], builder._features(items[0]))
+    for item in items[1:]:
+        builder._join(state, item, builder._features(item))
+    return state
+
+
 def _default_allocator() -> Callable[[], StoryKey]:
     numbers = _counter(1)
     return lambda: next(numbers)
@@ -218,6 +238,7 @@ class OnlineClusterer:
         self._entity_df: Counter[str] = Counter()
         self._postings: dict[str, set[StoryKey]] = {}
         self._fingerprints: dict[str, StoryKey] = {}
+        self._centroids: dict[StoryKey, Vector] = {}
 
     # ------------------------------------------------------------------ state
 
@@ -242,14 +263,23 @@ class OnlineClusterer:
             self._forget(state.key)
         return old
 
+    def _centroid(self, state: StoryState) -> Vector:
+        """The story's centroid, cached until its mean changes."""
+        cached = self._centroids.get(state.key)
+        if cached is None:
+            cached = self._centroids[state.key] = state.centroid
+        return cached
+
     def _remember(self, state: StoryState) -> None:
         self._stories[state.key] = state
+        self._centroids.pop(state.key, None)
         self._index(state.key, state.terms.keys(), state.entities.keys(), +1)
         for fingerprint in state.fingerprints:
             self._fingerprints[fingerprint] = state.key
 
     def _forget(self, key: StoryKey) -> StoryState:
         state = self._stories.pop(key)
+        self._centroids.pop(key, None)
         self._index(key, state.terms.keys(), state.entities.keys(), -1)
         for fingerprint in state.fingerprints:
             if self._fingerprints.get(fingerprint) == key:
@@ -333,23 +363,27 @@ class OnlineClusterer:
             return chosen
         if features.embedding is not None:
             shape = features.embedding.shape
-            embedded = [k for k in keys if self._stories[k].vectors and self._stories[k].mean.shape == shape]
+            embedded = [
+                k for k in keys if self._stories[k].vectors and self._stories[k].mean.shape == shape
+            ]
             if embedded:
-                sims = np.stack([self._stories[k].centroid for k in embedded]) @ features.embedding
+                matrix = np.stack([self._centroid(self._stories[k]) for k in embedded])
+                sims = matrix @ features.embedding
                 chosen.update(embedded[int(i)] for i in np.argsort(-sims)[: self.candidates])
         chosen.update(self._lexical_candidates(set(keys), features))
         return chosen
 
     def _lexical_candidates(self, active: set[StoryKey], features: _Features) -> list[StoryKey]:
-        weights: Counter[StoryKey] = Counter()
+        weights: dict[StoryKey, float] = {}
         tokens = [*features.terms, *("\0" + e for e in features.entities)]
         for token in tokens:
             keys = self._postings.get(token, set()) & active
             if keys:
                 weight = math.log(1 + len(self._stories) / len(keys))
                 for key in keys:
-                    weights[key] += weight
-        return [key for key, _ in weights.most_common(self.candidates)]
+                    weights[key] = weights.get(key, 0.0) + weight
+        ranked = sorted(weights, key=lambda k: -weights[k])
+        return ranked[: self.candidates]
 
     def score(self, state: StoryState, at: datetime, features: _Features) -> float:
         """The combined similarity of an article (its features) to a story."""
@@ -361,7 +395,7 @@ class OnlineClusterer:
         if vector is None or not state.vectors or state.mean.shape != vector.shape:
             evidence = max(lexical, named) * self.threshold / self.lexical_threshold
             return evidence - penalty
-        cosine = float(state.centroid @ vector)
+        cosine = float(self._centroid(state) @ vector)
         return cosine + self.lexical_weight * lexical + self.entity_weight * named - penalty
 
     def _overlap(
@@ -404,8 +438,10 @@ class OnlineClusterer:
         if vector is not None:
             if state.mean.shape != vector.shape:
                 state.mean, state.vectors = np.zeros_like(vector), 0
-            state.mean = state.mean + (vector - state.mean) / (state.vectors + 1)
+            step = (vector - state.mean) / (state.vectors + 1)
+            state.mean = (state.mean + step).astype(np.float32)
             state.vectors += 1
+            self._centroids.pop(state.key, None)
         state.count += 1
         state.members.append(item.id)
         if item.outlet:
@@ -429,17 +465,24 @@ class OnlineClusterer:
         return (Merge(small.key, big.key),)
 
     def _closest_story(self, state: StoryState, at: datetime) -> tuple[StoryState | None, float]:
-        keys = [k for k in self._active_keys(at) if k != state.key]
-        centroid = state.centroid
+        """The active story most similar to ``state`` (among the few nearest centroids)."""
+        centroid = self._centroid(state)
+        others = [
+            self._stories[k]
+            for k in self._active_keys(at)
+            if k != state.key
+            and self._stories[k].vectors
+            and self._stories[k].mean.shape == centroid.shape
+        ]
+        if not others:
+            return None, -math.inf
+        sims = np.stack([self._centroid(o) for o in others]) @ centroid
         best: StoryState | None = None
         best_score = -math.inf
-        for key in keys:
-            other = self._stories[key]
-            if not other.vectors or other.mean.shape != centroid.shape:
-                continue
-            cosine = float(other.centroid @ centroid)
+        for index in np.argsort(-sims)[:MERGE_CANDIDATES]:
+            other, cosine = others[int(index)], float(sims[int(index)])
             if cosine < self.merge_threshold - self.lexical_weight:
-                continue
+                break
             score = cosine + self.lexical_weight * self._story_overlap(state, other)
             if score > best_score:
                 best, best_score = other, score
@@ -465,6 +508,7 @@ class OnlineClusterer:
         elif small.vectors:
             big.mean, big.vectors = small.mean, small.vectors
         big.count += small.count
+        self._centroids.pop(big.key, None)
         big.terms.update(small.terms)
         big.entities.update(small.entities)
         big.members.extend(small.members)
@@ -476,6 +520,5 @@ class OnlineClusterer:
             self._fingerprints[fingerprint] = big.key
 
 
-def _hours(delta: object) -> float:
-    seconds = delta.total_seconds()  # type: ignore[attr-defined]
-    return float(seconds) / 3600.0
+def _hours(delta: timedelta) -> float:
+    return delta.total_seconds() / 3600.0

@@ -124,7 +124,7 @@ def run_cluster_eval(
     labels = [predicted[a.id] for a in articles]
     result: dict[str, Any] = {"file": str(path), "articles": len(articles)}
     result.update(clustering_report(gold, labels))
-    if catch_all:
+    if any(a.story in catch_all for a in articles):
         singled = [f"{a.story}#{a.id}" if a.story in catch_all else a.story for a in articles]
         for name, value in clustering_report(singled, labels).items():
             result[f"{name}_catch_all_singletons"] = value

@@ -13,23 +13,29 @@ from functools import lru_cache
 
 # --------------------------------------------------------------------------- vocabularies
 
-TITLES = frozenset(
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+TITLES = _wordset(
     "mr mrs ms dr prof sen rep gov gen col lt sgt capt cmdr adm maj cpl pvt rev fr sr jr st hon "
-    "pres supt insp det atty amb messrs mme mlle".split()
+    "pres supt insp det atty amb messrs mme mlle"
 )
-MONTH_ABBREVIATIONS = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec".split())
-OTHER_ABBREVIATIONS = frozenset(
+MONTH_ABBREVIATIONS = _wordset("jan feb mar apr jun jul aug sep sept oct nov dec")
+OTHER_ABBREVIATIONS = _wordset(
     "no nos vol vs v etc approx dept est fig ft mt av ave blvd rd op cf al ex univ assn bros "
     "calif colo conn fla ga ill kan ky la md mass mich minn miss mo neb nev okla ore pa penn "
-    "tenn tex va vt wash wis wyo ariz ark del".split()
+    "tenn tex va vt wash wis wyo ariz ark del"
 )
 ABBREVIATIONS = TITLES | MONTH_ABBREVIATIONS | OTHER_ABBREVIATIONS
 
-MONTHS = (
+_MONTH_TEXT = (
     "january february march april may june july august september october november december"
-).split()
+)
+MONTHS = tuple(_MONTH_TEXT.split())
 
-STOPWORDS = frozenset(
+STOPWORDS = _wordset(
     """a about above after again against all almost also although am among an and another any
     are aren't around as at be because been before being below between both but by can cannot
     could couldn't did didn't do does doesn't doing don't down during each either else enough
@@ -44,16 +50,16 @@ STOPWORDS = frozenset(
     until up upon us very was wasn't we we'd we'll we're we've were weren't what what's whatever
     when when's where where's whether which while who who's whom whose why why's will with within
     without won't would wouldn't yet you you'd you'll you're you've your yours yourself
-    yourselves""".split()
+    yourselves"""
 )
 
 # Capitalised words that start sentences without naming anything.
-_COMMON_CAPITALS = STOPWORDS | frozenset(
+_COMMON_CAPITALS = STOPWORDS | _wordset(
     """according after already although another asked before despite during earlier early
     every first following here however instead last later many meanwhile monday tuesday
     wednesday thursday friday saturday sunday next now officials once other over people
     police since some still then there these those today tomorrow under unlike until when
-    where while yesterday""".split()
+    where while yesterday"""
 )
 
 # --------------------------------------------------------------------------- patterns
@@ -69,10 +75,10 @@ _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)*|[^\sA-Za-z0-9]")
 _ALNUM = re.compile(r"[a-z0-9]+")
 _DOTTED_ACRONYM = re.compile(r"(?:[A-Za-z]\.){2,}$")
 _INITIAL = re.compile(r"(?:^|[\s(])[A-Z]$")
-_SENTENCE_STARTERS = frozenset(
+_SENTENCE_STARTERS = _wordset(
     """a an and as at but by for from he her his i if in it its many more most mr mrs ms my no
     now on one our she so some that the their then there these they this those to we what
-    when while who why with yet you""".split()
+    when while who why with yet you"""
 )
 
 _SCALE = {
@@ -90,8 +96,10 @@ _SCALE = {
 _WORD_NUMBERS = {
     w: float(i)
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+        str.split(
+            "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+            "fourteen fifteen sixteen seventeen eighteen nineteen twenty"
+        )
     )
 } | {
     "thirty": 30.0,
@@ -124,7 +132,9 @@ _WORD_NUMBER = re.compile(
     r"(?:\s(?P<scale>thousand|million|billion|trillion)\b)?(?:\s(?P<unit>[a-z]+)\b)?",
     re.IGNORECASE,
 )
-_QUOTE = re.compile(r"\"([^\"\n]{2,}?)\"|“([^”\n]{2,}?)”|(?<!\w)'([^'\n]{8,}?)'(?!\w)|‘([^’\n]{8,}?)’(?!\w)")
+_QUOTE = re.compile(
+    r"\"([^\"\n]{2,}?)\"|“([^”\n]{2,}?)”|(?<!\w)'([^'\n]{8,}?)'(?!\w)|‘([^’\n]{8,}?)’(?!\w)"
+)
 _NAME_TOKEN = r"(?:[A-Z][a-zA-Z'’\-]*[a-z][a-zA-Z'’\-]*|[A-Z]{2,}s?|[A-Z]\.(?:[A-Z]\.)*)"
 _NAME = re.compile(
     rf"\b{_NAME_TOKEN}(?:\s+(?:(?:of|de|del|von|van|la|al|bin|the)\s+)?{_NAME_TOKEN})*"
@@ -200,7 +210,33 @@ def _split_paragraph(paragraph: str) -> list[str]:
     tail = paragraph[start:].strip()
     if tail:
         sentences.append(tail)
-    return sentences
+    return _join_open_quotes(sentences)
+
+
+_MAX_QUOTE_JOIN = 4
+
+
+def _open_quote(sentence: str) -> bool:
+    return sentence.count('"') % 2 == 1 or sentence.count("“") > sentence.count("”")
+
+
+def _join_open_quotes(sentences: list[str]) -> list[str]:
+    """Keep a multi-sentence quotation in one piece when it closes within a few sentences."""
+    out: list[str] = []
+    i = 0
+    while i < len(sentences):
+        joined = sentences[i]
+        j = i
+        while _open_quote(joined) and j + 1 < len(sentences) and j - i < _MAX_QUOTE_JOIN:
+            j += 1
+            joined = f"{joined} {sentences[j]}"
+        if j > i and not _open_quote(joined):
+            out.append(joined)
+            i = j + 1
+        else:
+            out.append(sentences[i])
+            i += 1
+    return out
 
 
 # --------------------------------------------------------------------------- tokens
@@ -266,7 +302,12 @@ class Quantity:
     unit: str
 
 
-_UNIT_ALIASES = {"percent": "%", "per cent": "%", "percentage point": "pp", "percentage points": "pp"}
+_UNIT_ALIASES = {
+    "percent": "%",
+    "per cent": "%",
+    "percentage point": "pp",
+    "percentage points": "pp",
+}
 _NON_UNITS = STOPWORDS | frozenset(MONTHS)
 
 
@@ -287,7 +328,9 @@ def numbers(text: str, include_words: bool = True) -> list[Quantity]:
         if scale in {"m", "b", "k"} and not m.group("cur"):
             scale = ""  # '3 m' is metres more often than millions
         value *= _SCALE.get(scale, 1.0)
-        unit = "$" if (m.group("cur") or "").strip() in {"$", "US$", "USD"} else _unit(m.group("unit"))
+        unit = (
+            "$" if (m.group("cur") or "").strip() in {"$", "US$", "USD"} else _unit(m.group("unit"))
+        )
         found.append(Quantity(m.group(0).strip(), value, unit))
     if include_words:
         for m in _WORD_NUMBER.finditer(text):
@@ -348,12 +391,12 @@ def _clean_name(parts: list[str], sentence_start: bool) -> str:
     return name
 
 
-_ORG_WORDS = frozenset(
+_ORG_WORDS = _wordset(
     """Agency Airlines Army Association Authority Bank Board Bureau Center Centre Church Club
     College Commission Committee Company Congress Corp Corporation Council County Court
     Department Foundation Government Group Hospital House Inc Institute International League
     Ltd Ministry Museum National News Organization Park Party Police Post Press Republic School
-    Senate Service Society State States Street Times Union United University""".split()
+    Senate Service Society State States Street Times Union United University"""
 )
 
 
@@ -383,9 +426,28 @@ def people(text: str) -> list[str]:
     return out
 
 
+# --------------------------------------------------------------------------- instructions
+
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget) (?:all |any |the )?(?:previous|prior|above|earlier) "
+    r"(?:instructions|prompts?|rules)|\byou are now\b|^\W*(?:system|assistant|user)\s*:|"
+    r"\b(?:write|say|state|claim|report) that\b.{0,80}\b(?:instead|regardless)\b|"
+    r"\bas an ai\b|\bnew instructions\b|\bprompt injection\b|\blanguage model\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_instruction(text: str) -> bool:
+    """Whether ``text`` reads as an instruction to a model ("Ignore previous instructions...").
+
+    Source text is data: such sentences are never extracted and never count as evidence.
+    """
+    return bool(_INSTRUCTION.search(text))
+
+
 # --------------------------------------------------------------------------- dates
 
 
 def dates(text: str) -> list[str]:
-    """Date expressions: 'Jan. 5, 2024', '5 January', 'March 2019', 'Tuesday', '1990s', 'yesterday'."""
+    """Date expressions: 'Jan. 5, 2024', '5 January', 'March 2019', 'Tuesday', '1990s'..."""
     return [m.group(0) for m in _DATE.finditer(text)]

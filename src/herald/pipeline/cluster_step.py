@@ -8,7 +8,6 @@ articles without a story; the next run restores the stories and carries on.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,16 +15,15 @@ from datetime import timedelta
 import numpy as np
 
 from herald.app import Herald
-from herald.cluster.entities import entities, terms
 from herald.cluster.online import (
     Assignment,
     ClusterItem,
     OnlineClusterer,
     StoryState,
     embedding_text,
-    item_words,
+    rebuild_state,
 )
-from herald.cluster.topics import topic_for, working_title
+from herald.cluster.topics import topic_of_centroid, working_title
 from herald.nlp.embed import from_bytes, to_bytes
 from herald.pipeline.progress import NoProgress, Progress
 from herald.types import Article
@@ -88,30 +86,7 @@ def restore_state(
     story_id: int, members: Sequence[Article], vectors: dict[int, bytes]
 ) -> StoryState:
     """Rebuild a story's clustering state from its stored members."""
-    items = [_item(a, from_bytes(vectors.get(a.id))) for a in members]
-    embedded = [i.embedding for i in items if i.embedding is not None]
-    mean = (
-        np.mean(np.stack(embedded), axis=0).astype(np.float32)
-        if embedded
-        else np.zeros(384, np.float32)
-    )
-    term_counts: Counter[str] = Counter()
-    entity_counts: Counter[str] = Counter()
-    for item in items:
-        words = item_words(item)
-        term_counts.update(set(terms(words)))
-        entity_counts.update(set(entities(words)))
-    return StoryState(
-        key=story_id,
-        mean=mean,
-        count=len(items),
-        outlets={a.outlet for a in members},
-        first_seen=min(a.published for a in members),
-        last_seen=max(a.published for a in members),
-        terms=term_counts,
-        entities=entity_counts,
-        members=[a.id for a in members],
-    )
+    return rebuild_state(story_id, [_item(a, from_bytes(vectors.get(a.id))) for a in members])
 
 
 def _item(a: Article, embedding: np.ndarray | None) -> ClusterItem:  # type: ignore[type-arg]
@@ -148,12 +123,14 @@ def _save_story(h: Herald, clusterer: OnlineClusterer, key: int) -> None:
         state = clusterer.story(key)
     except KeyError:
         return
-    members = h.store.story_articles(key)
-    titles = [a.title for a in members if a.title]
+    members = [a for a in h.store.story_articles(key) if a.title]
     vectors = h.store.article_embeddings([a.id for a in members])
-    embedded = [from_bytes(vectors.get(a.id)) for a in members if a.title]
-    title = working_title(titles, embedded) if titles else ""
-    topic = topic_for(state.centroid, h.embedder)
+    found = [from_bytes(vectors.get(a.id)) for a in members]
+    stacked = (
+        np.stack([v for v in found if v is not None]) if all(v is not None for v in found) else None
+    )
+    title = working_title([a.title for a in members], stacked) if members else ""
+    topic = topic_of_centroid(state.centroid, h.embedder)
     h.store.save_story(
         key,
         title=title,

@@ -52,11 +52,11 @@ async def extract_async(h: Herald, progress: Progress) -> ExtractReport:
     return report
 
 
-def _load_index(h: Herald) -> NearDuplicateIndex:
-    index = NearDuplicateIndex()
+def _load_index(h: Herald) -> NearDuplicateIndex[int]:
+    index: NearDuplicateIndex[int] = NearDuplicateIndex()
     since = h.clock.now() - timedelta(hours=h.settings.cluster_window_hours)
-    for article_id, fp in h.store.recent_fingerprints(since):
-        index.add_fingerprint(article_id, fp)
+    for article_id, body in h.store.recent_originals(since):
+        index.add(article_id, body)
     return index
 
 
@@ -65,7 +65,7 @@ def _update(
     article_id: int,
     summary: str,
     result: FetchResult | HeraldError,
-    index: NearDuplicateIndex,
+    index: NearDuplicateIndex[int],
     report: ExtractReport,
 ) -> ExtractionUpdate:
     report.pages += 1
@@ -80,8 +80,8 @@ def _update(
     duplicate_of = index.find(body) if body else None
     if duplicate_of is not None:
         report.duplicates += 1
-    elif fp:
-        index.add_fingerprint(article_id, fp)
+    elif body:
+        index.add(article_id, body)
     return ExtractionUpdate(
         article_id=article_id,
         status=extraction.status,

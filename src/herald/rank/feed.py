@@ -29,6 +29,8 @@ RELEVANCE_WEIGHTS = {
     FollowKind.OUTLET: 1.5,
 }
 RELEVANCE_CAP = 4.0
+# A verified article is what readers come for: it outranks a link-only story of similar heat.
+VERIFIED_BONUS = 1.5
 EXPLORE_REASON = "Outside your usual topics"
 
 
@@ -101,7 +103,7 @@ def freshness_part(story: Story, now: datetime) -> float:
 
 def quality_part(story: Story, writeup: Writeup | None) -> float:
     verified = writeup is not None and writeup.status is WriteupStatus.PUBLISHED
-    return 0.6 * min(story.outlet_count, 8) / 8 + (0.4 if verified else 0.0)
+    return 0.6 * min(story.outlet_count, 8) / 8 + (VERIFIED_BONUS if verified else 0.0)
 
 
 def relevance_part(found: Sequence[Preference]) -> float:

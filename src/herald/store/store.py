@@ -338,14 +338,16 @@ class Store:
                     values["published"] = u.published
                 conn.execute(update(articles).where(articles.c.id == u.article_id).values(**values))
 
-    def recent_fingerprints(self, since: datetime) -> list[tuple[int, str]]:
-        stmt = select(articles.c.id, articles.c.content_hash).where(
+    def recent_originals(self, since: datetime) -> list[tuple[int, str]]:
+        """(id, text or feed summary) of recent articles that are not copies of another."""
+        body = func.coalesce(func.nullif(articles.c.text, ""), articles.c.summary)
+        stmt = select(articles.c.id, body.label("body")).where(
             articles.c.published >= since,
             articles.c.content_hash != "",
             articles.c.duplicate_of.is_(None),
         )
         with self.tx() as conn:
-            return [(r.id, r.content_hash) for r in conn.execute(stmt)]
+            return [(r.id, r.body) for r in conn.execute(stmt)]
 
     def _article_select(self) -> Any:
         return select(articles, OUTLET_NAME).join(sources, sources.c.id == articles.c.source_id)

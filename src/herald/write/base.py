@@ -37,7 +37,9 @@ class Writer(Protocol):
 
     name: str
 
-    def write(self, story_title: str, sources: Sequence[SourceDoc], settings: Settings) -> Draft: ...
+    def write(
+        self, story_title: str, sources: Sequence[SourceDoc], settings: Settings
+    ) -> Draft: ...
 
 
 class ComposerWriter:

@@ -3,8 +3,9 @@
 Source text is data: a candidate is always a (lightly cleaned) sentence of a source, never
 anything the source asks for. Junk (bylines, captions, calls to action, questions, boilerplate,
 unbalanced quotes) is skipped; a sentence that opens with a connective loses it; one that opens
-with "He"/"She" gets the most recent named person of its source; other dangling openers
-("It", "They", "This"...) make the sentence unusable on its own.
+with "He"/"She" gets the most recent named person of its source; one with another dangling
+opener ("It", "They", "This"...) or an unattributed quotation is marked ``needs_previous``: the
+composer may use it only right after the source sentence before it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from herald.write.base import SourceDoc
 
 MIN_WORDS = 7
 MAX_WORDS = 55
-MAX_SENTENCES_PER_SOURCE = 60
+MAX_SENTENCES_PER_SOURCE = 80
+MAX_CANDIDATES_PER_SOURCE = 40  # bounds embedding time; costs ~0.05 ROUGE-1 on Multi-News
 
 _DATELINE_PREFIX = re.compile(
     r"^(?:\(CNN\)\s*|[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Z][A-Za-z. ]{1,30})?\s*"
@@ -36,7 +38,9 @@ _JUNK = re.compile(
     r"\b(?:ignore|disregard) (?:all |any )?(?:previous|prior|above) instructions",
     re.IGNORECASE,
 )
-_CAPTION_END = re.compile(r"\((?:AP|Reuters|AFP|Getty|Associated Press|[A-Z][a-z]+ Photo)[^)]*\)\s*$")
+_CAPTION_END = re.compile(
+    r"\((?:AP|Reuters|AFP|Getty|Associated Press|[A-Z][a-z]+ Photo)[^)]*\)\s*$"
+)
 _BYLINE = re.compile(r"^(?:By|Written by|Posted by|Updated)\s+[A-Z]", re.IGNORECASE)
 _CONNECTIVE = re.compile(
     r"^(?:But|And|Also|However|Still|Meanwhile|Moreover|Furthermore|In addition|Plus|Yet|So|"
@@ -65,6 +69,7 @@ class Candidate:
     words: int
     quote: bool
     fixed: bool
+    needs_previous: bool = False
 
 
 def candidates(sources: Sequence[SourceDoc]) -> list[Candidate]:
@@ -82,7 +87,7 @@ def _source_candidates(doc: int, body: str) -> list[Candidate]:
     known: dict[str, str] = {}
     for para_index, para in enumerate(nlp.paragraphs(body)):
         for raw in nlp.split_sentences(para):
-            if position >= MAX_SENTENCES_PER_SOURCE:
+            if position >= MAX_SENTENCES_PER_SOURCE or len(out) >= MAX_CANDIDATES_PER_SOURCE:
                 return out
             sentence = clean(raw, first=position == 0)
             candidate = _make(doc, position, para_index, raw, sentence, recent)
@@ -119,25 +124,37 @@ def clean(sentence: str, first: bool = False) -> str:
 def _make(
     doc: int, position: int, para: int, raw: str, sentence: str, recent: list[str]
 ) -> Candidate | None:
-    if is_junk(sentence):
+    continuation = bool(_UNATTRIBUTED_QUOTE.match(sentence))
+    if is_junk(sentence, allow_quote=continuation):
         return None
     text, fixed = fix_opening(sentence, recent)
-    if not text or is_junk(text):
+    needs_previous = continuation or not text
+    if needs_previous:
+        text, fixed = sentence, False
+    if is_junk(text, allow_quote=continuation):
         return None
     quote = bool(nlp.quotes(text))
-    return Candidate(doc, position, para, text, raw, nlp.word_count(text), quote, fixed)
+    return Candidate(
+        doc, position, para, text, raw, nlp.word_count(text), quote, fixed, needs_previous
+    )
 
 
-def is_junk(sentence: str) -> bool:
-    """Bylines, captions, calls to action, questions, fragments, boilerplate, odd lengths."""
+def is_junk(sentence: str, allow_quote: bool = False) -> bool:
+    """Bylines, captions, calls to action, questions, fragments, boilerplate, odd lengths.
+
+    A sentence that is all quotation is junk unless ``allow_quote`` (it may then only follow the
+    sentence before it in its source).
+    """
     n = nlp.word_count(sentence)
     if n < MIN_WORDS or n > MAX_WORDS:
         return True
-    if sentence.endswith(("...", "…")) or _UNATTRIBUTED_QUOTE.match(sentence):
+    if sentence.endswith(("...", "…")) or (_UNATTRIBUTED_QUOTE.match(sentence) and not allow_quote):
         return True
-    if not _TERMINAL.search(sentence) or not sentence[:1].isupper() and sentence[:1] not in "\"“":
+    if not _TERMINAL.search(sentence) or (not sentence[:1].isupper() and sentence[:1] not in '"“'):
         return True
     if not nlp.quotes_balanced(sentence) or sentence.count("(") != sentence.count(")"):
+        return True
+    if nlp.looks_like_instruction(sentence):
         return True
     if sentence.isupper() or _BYLINE.match(sentence) or _CAPTION_END.search(sentence):
         return True

@@ -9,19 +9,30 @@ GENERATED = "This article has been generated with AI."
 CUSTOMIZED = "Your feed is customized."
 EXPERIMENTAL = "Generative AI is experimental."
 MONTH_NAMES = (
-    "January February March April May June July August September October November December"
-).split()
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def ordinal(day: int) -> str:
     """1 -> '1st', 2 -> '2nd', 11 -> '11th', 22 -> '22nd'."""
     if 10 <= day % 100 <= 20:
         return f"{day}th"
-    return f"{day}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th')}"
+    return f"{day}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th') }"
 
 
 def dateline(d: date | datetime) -> str:
-    """'December 29th 2024.' for any date or datetime (the date as given; English month names whatever the locale)."""
+    """'December 29th 2024.' for a date or datetime (as given; English month names always)."""
     return f"{MONTH_NAMES[d.month - 1]} {ordinal(d.day)} {d.year}."
 
 

@@ -1,0 +1,162 @@
+"""Evaluate the writer on a Clusters file (multi-document summarisation): ROUGE and citations.
+
+Run ``python -m herald.eval.write_eval FILE --output OUT [--words 250]``. Each story's article is
+its sentences only (no dateline or labels) truncated to ``words`` words; ROUGE is the
+``rouge-score`` package (F1, stemming; ROUGE-Lsum with one sentence per line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from herald.config import Settings
+from herald.exceptions import ConfigError, WriteError
+from herald.nlp import text as nlp
+from herald.nlp.embed import Embedder
+from herald.types import Draft
+from herald.verify.checker import verify
+from herald.write.base import UNKNOWN_TIME, SourceDoc
+from herald.write.composer import compose
+
+
+def read_clusters(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Stories of a Clusters JSONL file."""
+    with Path(path).open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def story_sources(story: dict[str, Any]) -> list[SourceDoc]:
+    """The story's documents as SourceDocs; ``article_id`` is the 0-based document index."""
+    return [
+        SourceDoc(
+            article_id=i,
+            outlet=doc.get("source") or "",
+            url=doc.get("url") or "",
+            title=doc.get("title") or "",
+            text=doc.get("text") or "",
+            published=_parse_time(doc.get("published")),
+        )
+        for i, doc in enumerate(story["documents"])
+    ]
+
+
+def _parse_time(value: str | None) -> datetime:
+    if not value:
+        return UNKNOWN_TIME
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return UNKNOWN_TIME
+
+
+def truncated_sentences(draft: Draft, words: int) -> list[dict[str, Any]]:
+    """Sentences with 0-based document citations, cut to ``words`` words in total."""
+    index = {ref.index: ref.article_id for ref in draft.sources}
+    out: list[dict[str, Any]] = []
+    left = words
+    for sentence in draft.sentences:
+        if left <= 0:
+            break
+        parts = sentence.text.split()[:left]
+        left -= len(parts)
+        citations = sorted(index[c] for c in sentence.citations if c in index)
+        out.append({"text": " ".join(parts), "citations": citations})
+    return out
+
+
+def run_write_eval(
+    path: str | Path, output_path: str | Path, words: int, embedder: Embedder
+) -> dict[str, float]:
+    """Write every story of ``path``, save the articles to ``output_path``, return metrics."""
+    scorer = _rouge_scorer()
+    settings = Settings()
+    totals: dict[str, list[float]] = {"rouge1": [], "rouge2": [], "rougeLsum": []}
+    cited = sentences = accepted = 0
+    seconds = 0.0
+    with Path(output_path).open("w", encoding="utf-8") as out:
+        for story in read_clusters(path):
+            sources = story_sources(story)
+            start = time.perf_counter()
+            row, ok = _write_one(story, sources, words, embedder, settings)
+            seconds += time.perf_counter() - start
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            accepted += ok
+            sentences += len(row["sentences"])
+            cited += sum(bool(s["citations"]) for s in row["sentences"])
+            _add_rouge(totals, scorer, story["reference"], row["sentences"])
+    stories = len(totals["rouge1"]) or 1
+    metrics = {k: round(100 * sum(v) / stories, 2) for k, v in totals.items()}
+    metrics |= {
+        "stories": float(len(totals["rouge1"])),
+        "cited_share": round(cited / max(sentences, 1), 4),
+        "accepted_share": round(accepted / stories, 4),
+        "seconds_per_story": round(seconds / stories, 3),
+    }
+    return metrics
+
+
+def _write_one(
+    story: dict[str, Any],
+    sources: Sequence[SourceDoc],
+    words: int,
+    embedder: Embedder,
+    settings: Settings,
+) -> tuple[dict[str, Any], bool]:
+    try:
+        draft = compose("", sources, embedder, target_words=words, max_words=max(words + 150, 400))
+    except WriteError:
+        return {"id": story["id"], "headline": "", "article": "", "sentences": []}, False
+    checked = verify(
+        draft,
+        sources,
+        embedder,
+        settings.verify_min_similarity,
+        settings.verify_max_dropped_share,
+    )
+    sents = truncated_sentences(draft, words)
+    article = "\n".join(s["text"] for s in sents)
+    row = {"id": story["id"], "headline": draft.headline, "article": article, "sentences": sents}
+    return row, checked.accepted
+
+
+def _rouge_scorer() -> Any:
+    try:
+        from rouge_score import rouge_scorer
+    except ImportError as e:  # pragma: no cover - dev dependency
+        raise ConfigError("the write evaluation needs rouge-score (pip install herald[dev])") from e
+    return rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=True)
+
+
+def _add_rouge(
+    totals: dict[str, list[float]], scorer: Any, reference: str, sents: Sequence[dict[str, Any]]
+) -> None:
+    target = "\n".join(nlp.split_sentences(reference))
+    prediction = "\n".join(s["text"] for s in sents)
+    scores = scorer.score(target, prediction)
+    for key, values in totals.items():
+        values.append(scores[key].fmeasure)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m herald.eval.write_eval FILE --output OUT [--words N] [--limit N]``."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("file")
+    parser.add_argument("--output", required=True)
+    parser.add_argument("--words", type=int, default=250)
+    args = parser.parse_args(argv)
+    from herald.nlp.embed import MiniLMEmbedder
+
+    metrics = run_write_eval(args.file, args.output, args.words, MiniLMEmbedder())
+    print(json.dumps(metrics, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Post-processing of trafilatura's article body (its XML tree with ``ref`` links kept).
+
+Two repairs, each chosen by measurement on the trafilatura and Readability test pages
+(see ``scripts/eval_extraction.py``):
+
+* link blocks: short paragraphs and lists that are mostly link text ("Read also: ...",
+  tag clouds, "Follow us on ...") are dropped, with a short heading right before them;
+* the lede: when the page's description is shown on the page but missing from the body
+  (standfirsts often sit outside the article container), it is put back in front.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+from trafilatura.xml import xmltotxt
+
+LINK_BLOCK_TAGS = ("p", "list")
+LINK_BLOCK_SHARE = 0.5
+LINK_BLOCK_MAX_CHARS = 100
+HEADING_MAX_CHARS = 60
+LEDE_MIN_CHARS = 30
+LEDE_PREFIX_CHARS = 60
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_space(text: str) -> str:
+    """Collapse runs of whitespace to one space and strip."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def _text(element: etree._Element) -> str:
+    return normalize_space("".join(element.itertext()))
+
+
+def _link_chars(element: etree._Element) -> int:
+    return sum(len(_text(ref)) for ref in element.iter("ref"))
+
+
+def link_share(body: etree._Element) -> float:
+    """Share of the body's characters that sit inside links."""
+    total = len(_text(body))
+    return _link_chars(body) / total if total else 0.0
+
+
+def _is_link_block(element: etree._Element) -> bool:
+    if element.tag not in LINK_BLOCK_TAGS:
+        return False
+    text = _text(element)
+    if not text or len(text) > LINK_BLOCK_MAX_CHARS:
+        return False
+    return _link_chars(element) >= LINK_BLOCK_SHARE * len(text)
+
+
+def drop_link_blocks(body: etree._Element) -> int:
+    """Remove short link-dominated blocks (and a short heading above one); return how many."""
+    children = list(body)
+    doomed = {i for i, child in enumerate(children) if _is_link_block(child)}
+    for i, child in enumerate(children):
+        if i + 1 in doomed and child.tag == "head" and len(_text(child)) <= HEADING_MAX_CHARS:
+            doomed.add(i)
+    for i in doomed:
+        body.remove(children[i])
+    return len(doomed)
+
+
+def body_paragraphs(body: etree._Element) -> list[str]:
+    """The body as plain-text paragraphs (links reduced to their text)."""
+    etree.strip_tags(body, "ref")
+    lines = (normalize_space(line) for line in xmltotxt(body, False).split("\n"))
+    return [line for line in lines if line]
+
+
+_VISIBLE_TEXT = etree.XPath(
+    ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
+    " or ancestor::template or ancestor::title)]"
+)
+
+
+def visible_text(tree: etree._Element) -> str:
+    """The text a reader could see on the page, whitespace-normalised."""
+    body = tree.find(".//body")
+    nodes = _VISIBLE_TEXT(body if body is not None else tree)
+    return normalize_space(" ".join(str(node) for node in nodes))
+
+
+def _squash(text: str) -> str:
+    return _SPACE.sub("", text)
+
+
+def with_lede(paragraphs: list[str], description: str, page_text: str) -> list[str]:
+    """Prepend the page description if the page shows it and the body lacks it."""
+    lede = normalize_space(description)
+    if len(lede) < LEDE_MIN_CHARS:
+        return paragraphs
+    body = _squash(" ".join(paragraphs))
+    if _squash(lede[:LEDE_PREFIX_CHARS]) in body:
+        return paragraphs
+    if _squash(lede) not in _squash(page_text):
+        return paragraphs
+    return [lede, *paragraphs]

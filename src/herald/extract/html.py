@@ -1,0 +1,240 @@
+"""HTML page -> article text and metadata, with an explicit status and reason.
+
+``extract_article`` is a pure function: bytes in, an ``Extraction`` out, never an exception
+for bad input. Trafilatura (balanced mode, comments excluded, tables kept) finds the main
+text; Herald then drops link blocks, restores a dropped lede (see ``body.py``), reads the
+canonical URL, lead image, language and publication time from the page's own metadata, and
+decides the status:
+
+* ``error``: the input is empty, binary, not HTML, or the extractor failed on it;
+* ``not_article``: no main content, or the page is a front page or listing (its structured
+  data says so, or most of its text is links); the text is left empty;
+* ``too_short``: fewer than ``min_chars`` characters of text (the text is kept);
+* ``ok``: otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import trafilatura
+from lxml import etree
+from lxml.html import HtmlElement
+
+from herald.exceptions import ExtractionError
+from herald.extract.body import (
+    body_paragraphs,
+    drop_link_blocks,
+    link_share,
+    normalize_space,
+    visible_text,
+    with_lede,
+)
+from herald.extract.decode import decode_html
+from herald.extract.metadata import PageMetadata, parse_datetime, read_metadata
+from herald.types import Extraction, ExtractStatus
+
+LISTING_LINK_SHARE = 0.6
+"""A body with at least this share of its characters inside links is a listing."""
+
+MAX_ELEMENTS = 100_000
+"""Pages with more elements are refused (extraction time grows with the element count)."""
+MAX_TAG_CHARS = 20_000
+"""Start tags longer than this lose their attributes before parsing (libxml2 checks
+attributes pairwise, so a tag with 50,000 attributes takes seconds to parse)."""
+_HUGE_TAG = re.compile(rf"<([A-Za-z][\w:-]*)\s[^<>]{{{MAX_TAG_CHARS},}}>")
+_TITLE_SEPARATORS = re.compile(r"(\s+(?:\||-|–|—|::|·|»|_|/)\s+)")
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What trafilatura returned, reduced to plain values."""
+
+    title: str
+    author: str
+    date: str
+    site_name: str
+    description: str
+    body: etree._Element | None
+
+
+_NOTHING = _Found("", "", "", "", "", None)
+
+
+def extract_article(
+    html: bytes | str, url: str = "", min_chars: int = 200, encoding: str | None = None
+) -> Extraction:
+    """Extract the article of one page; ``encoding`` is the HTTP charset hint, if any."""
+    try:
+        tree = parse_html(html, encoding)
+    except ExtractionError as e:
+        return Extraction(ExtractStatus.ERROR, str(e))
+    metadata = read_metadata(tree, url)
+    try:
+        found = _run_trafilatura(tree, url)
+    except Exception as e:  # third-party code on hostile input: a failure is data
+        return _with_metadata(
+            Extraction(ExtractStatus.ERROR, f"extractor failed: {type(e).__name__}: {e}"),
+            metadata,
+        )
+    return _decide(tree, url, metadata, found, min_chars)
+
+
+def parse_html(html: bytes | str, encoding: str | None = None) -> HtmlElement:
+    """Decode and parse a page, or raise ExtractionError."""
+    text = _HUGE_TAG.sub(r"<\1>", decode_html(html, encoding).text)
+    tree = _load(text)
+    if tree is None:  # a fragment: trafilatura wants a whole document
+        tree = _load(f"<html><body>{text}</body></html>")
+    if tree is None:
+        raise ExtractionError("the HTML parser found no document")
+    elements = sum(1 for _ in tree.iter())
+    if elements > MAX_ELEMENTS:
+        raise ExtractionError(f"page too large: {elements} elements (limit {MAX_ELEMENTS})")
+    return tree
+
+
+def _load(text: str) -> HtmlElement | None:
+    try:
+        tree = trafilatura.load_html(text)
+    except (ValueError, TypeError, etree.LxmlError) as e:
+        raise ExtractionError(f"malformed HTML: {e}") from e
+    return tree if isinstance(tree, HtmlElement) else None
+
+
+def _run_trafilatura(tree: HtmlElement, url: str) -> _Found:
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url or None,
+        include_comments=False,
+        include_tables=True,
+        include_links=True,
+        include_formatting=False,
+        with_metadata=True,
+    )
+    if document is None:
+        return _NOTHING
+    return _Found(
+        title=_attribute(document, "title"),
+        author=_attribute(document, "author"),
+        date=_attribute(document, "date"),
+        site_name=_attribute(document, "sitename"),
+        description=_attribute(document, "description"),
+        body=getattr(document, "body", None),
+    )
+
+
+def _attribute(document: Any, name: str) -> str:
+    value = getattr(document, name, None)
+    return normalize_space(value) if isinstance(value, str) else ""
+
+
+def _decide(
+    tree: HtmlElement, url: str, metadata: PageMetadata, found: _Found, min_chars: int
+) -> Extraction:
+    base = _with_metadata(Extraction(ExtractStatus.OK, ""), metadata, found, url)
+    not_article = _not_article_reason(url, metadata, found)
+    if not_article or found.body is None:
+        return replace(base, status=ExtractStatus.NOT_ARTICLE, reason=not_article)
+    drop_link_blocks(found.body)
+    paragraphs = body_paragraphs(found.body)
+    description = found.description or metadata.description
+    paragraphs = with_lede(paragraphs, description, visible_text(tree))
+    text = "\n\n".join(paragraphs)
+    if len(text) < min_chars:
+        reason = f"text has {len(text)} characters, fewer than {min_chars}"
+        return replace(base, status=ExtractStatus.TOO_SHORT, reason=reason, text=text)
+    return replace(base, reason=f"extracted {len(text)} characters", text=text)
+
+
+def _not_article_reason(url: str, metadata: PageMetadata, found: _Found) -> str:
+    if found.body is None or not normalize_space("".join(found.body.itertext())):
+        return "no main content found"
+    if metadata.says_listing:
+        kinds = ", ".join(sorted(metadata.types))
+        return f"the page describes itself as a listing ({kinds})"
+    if url and not metadata.says_article and _is_front_page(url):
+        return "the page is a site's front page"
+    share = link_share(found.body)
+    if share >= LISTING_LINK_SHARE:
+        return f"{share:.0%} of the main text is links: a listing, not an article"
+    return ""
+
+
+def _with_metadata(
+    extraction: Extraction, metadata: PageMetadata, found: _Found = _NOTHING, url: str = ""
+) -> Extraction:
+    title = choose_title(found.title, metadata.headlines)
+    author = metadata.author or found.author
+    return replace(
+        extraction,
+        title=clean_title(title, found.site_name or metadata.site_name, url, author),
+        author=author,
+        published=metadata.published or parse_datetime(found.date),
+        language=metadata.language,
+        canonical_url=metadata.canonical_url,
+        image_url=metadata.image_url,
+    )
+
+
+def choose_title(extracted: str, headlines: tuple[str, ...]) -> str:
+    """Trafilatura's title when the page's metadata backs it, else the best metadata headline.
+
+    Trafilatura sometimes takes a section heading ("Aktuelles", "Hi, I'm Nicolas.") for the
+    title; a title found inside a metadata headline is kept since it is usually the cleaner.
+    """
+    if extracted and (not headlines or any(_fold(extracted) in _fold(h) for h in headlines)):
+        return extracted
+    return headlines[0] if headlines else extracted
+
+
+def clean_title(title: str, site_name: str = "", url: str = "", author: str = "") -> str:
+    """The title without a leading or trailing segment naming the site or the author
+    ("Story | Site")."""
+    pieces = _TITLE_SEPARATORS.split(title)  # parts at even indexes, separators at odd ones
+    names = {n for n in (_fold(site_name), _fold(_host_label(url)), _fold(author)) if len(n) > 2}
+    if len(pieces) < 3 or not names:
+        return title
+    if _names_site(pieces[-1], names):
+        return "".join(pieces[:-2]).strip()
+    if _names_site(pieces[0], names):
+        return "".join(pieces[2:]).strip()
+    return title
+
+
+def _names_site(segment: str, names: set[str]) -> bool:
+    folded = _fold(segment)
+    if len(folded) < 3:
+        return False
+    return any(folded == name or folded in name or name in folded for name in names)
+
+
+def _host_label(url: str) -> str:
+    """The registrable-ish name of a host: "www.nytimes.com" -> "nytimes"."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    labels = [label for label in host.split(".") if label not in ("www", "m", "amp")]
+    return labels[-2] if len(labels) >= 2 else ""
+
+
+def _fold(text: str) -> str:
+    """Lower-case letters and digits only, accents removed."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if ch.isalnum())
+
+
+__all__ = ["LISTING_LINK_SHARE", "clean_title", "extract_article", "parse_html"]
+
+
+def _is_front_page(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.path in ("", "/") and not parts.query

@@ -1,0 +1,116 @@
+"""Herald's own headline, feed-card summary and key points, all taken from source text.
+
+Headlines are neutral: publisher suffixes ("- BBC News", "| CNN"), teaser prefixes
+("WATCH:", "BREAKING:") and clickbait tails ("(VIDEO)", "— here's why") are removed; with no
+usable source headline, the lead sentence's main clause is compressed instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from herald.nlp import text as nlp
+
+MAX_HEADLINE_WORDS = 14
+MAX_SUMMARY_WORDS = 45
+MAX_KEY_POINT_WORDS = 28
+
+_OUTLET_SUFFIX = re.compile(r"\s+(?:[|–—-]|::)\s+[^|–—-]{2,40}$")
+_TEASER = re.compile(
+    r"^(?:(?:BREAKING|WATCH|LIVE|UPDATE[D]?|EXCLUSIVE|VIDEO|PHOTOS?|OPINION|ANALYSIS|"
+    r"EXPLAINER|REVEALED)\b\s*(?:NEWS)?\s*[:|–—-]\s*)+",
+    re.IGNORECASE,
+)
+_TAIL = re.compile(
+    r"\s*(?:\((?:VIDEO|PHOTOS?|WATCH|UPDATED?|LIVE)\)|\[(?:VIDEO|PHOTOS?)\]|"
+    r"[-—:]\s*(?:here'?s|this is|you won'?t believe|see|watch)\b.*)$",
+    re.IGNORECASE,
+)
+_CLICKBAIT = re.compile(
+    r"you won'?t believe|shocking|what happened next|will blow your mind|\bthis one\b|"
+    r"\?\s*$|!\s*$|^\d+\s+(?:things|reasons|ways)\b",
+    re.IGNORECASE,
+)
+_LEADING_CLAUSE = re.compile(
+    r"^(?:(?:On|In|At|By|After|Before|During|Late|Early)\b[^,]{0,40},\s+)", re.IGNORECASE
+)
+_ATTRIBUTION = re.compile(
+    r",?\s+(?:according to [^,.]+|(?:officials|police|authorities|the [a-z]+ reports?|"
+    r"[A-Z][\w.]*(?: [A-Z][\w.]*)*) (?:said|says|reported|reports|announced)[^,.]*)\s*\.?$"
+)
+
+
+def clean_title(title: str, outlets: Sequence[str] = ()) -> str:
+    """A source headline without publisher suffix, teaser prefix or clickbait tail."""
+    text = nlp.normalize_space(title)
+    for outlet in outlets:
+        if outlet:
+            text = re.sub(rf"\s*[|–—:-]\s*{re.escape(outlet)}\s*$", "", text, flags=re.IGNORECASE)
+    text = _TEASER.sub("", text)
+    text = _TAIL.sub("", text)
+    text = _OUTLET_SUFFIX.sub("", text)
+    return text.strip(" .:-|")
+
+
+def usable_title(title: str) -> bool:
+    """Whether a cleaned headline is neutral and of reasonable length."""
+    n = nlp.word_count(title)
+    return 4 <= n <= 20 and not _CLICKBAIT.search(title) and not title.isupper()
+
+
+def headline(titles: Sequence[str], lead: str, outlets: Sequence[str] = ()) -> str:
+    """The first usable cleaned title (callers pass the most central first), else the lead."""
+    for title in titles:
+        cleaned = clean_title(title, outlets)
+        if usable_title(cleaned):
+            return cleaned
+    return compress(lead, MAX_HEADLINE_WORDS)
+
+
+def compress(sentence: str, max_words: int, drop_attribution: bool = True) -> str:
+    """The main clause of ``sentence``: no leading time clause, final period, or (headlines
+    only) trailing attribution."""
+    text = _LEADING_CLAUSE.sub("", nlp.normalize_space(sentence))
+    if drop_attribution:
+        text = _ATTRIBUTION.sub("", text)
+    text = text.rstrip(" .")
+    text = text[:1].upper() + text[1:]
+    return _cut(text, max_words)
+
+
+def _cut(text: str, max_words: int) -> str:
+    """At most ``max_words`` words, preferring to stop at a clause boundary."""
+    parts = text.split()
+    if len(parts) <= max_words:
+        return text
+    head = " ".join(parts[:max_words])
+    for mark in (";", " — ", " -- ", ",", " and ", " but ", " who ", " which "):
+        at = head.rfind(mark)
+        if at > len(head) // 2:
+            return head[:at].rstrip(" ,;—-")
+    return head
+
+
+def summary(lead: str) -> str:
+    """The one-sentence summary for feed cards: the lead, shortened when long."""
+    if nlp.word_count(lead) <= MAX_SUMMARY_WORDS:
+        return lead
+    return _cut(lead, MAX_SUMMARY_WORDS).rstrip(" ,;") + "."
+
+
+def key_points(sentences: Sequence[str], count: int = 4) -> tuple[str, ...]:
+    """Three to five short points, each from one (already ranked) sentence."""
+    points: list[str] = []
+    seen: set[str] = set()
+    for sentence in sentences:
+        if sentence.startswith(('"', "“")) or not nlp.quotes_balanced(sentence):
+            continue
+        point = compress(sentence, MAX_KEY_POINT_WORDS, drop_attribution=False)
+        key = point.lower()
+        if nlp.word_count(point) >= 4 and key not in seen and nlp.quotes_balanced(point):
+            points.append(point + ".")
+            seen.add(key)
+        if len(points) >= count:
+            break
+    return tuple(points)

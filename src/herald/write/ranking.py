@@ -1,0 +1,187 @@
+"""Scoring and choosing candidate sentences: centrality, corroboration, lead bias, coverage, MMR.
+
+The weights were tuned on ``multinews_validation_250.jsonl`` (ROUGE-1/2 at 250 words); see
+``herald.eval.write_eval``. A sentence's relevance is
+
+    centroid similarity + 0.5 x best similarity to another source + 0.6 x lead bias,
+
+where lead bias is 1/sqrt(1 + rank among the source's usable sentences),
+and the greedy selection adds, per step, the bigram "concepts" a sentence newly covers (weighted
+by how many sources share them, per word) and subtracts 1.0 x its similarity to what is already
+chosen (maximal marginal relevance); near-duplicates (similarity > 0.85) are never both chosen.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from herald.nlp import text as nlp
+from herald.nlp.embed import Vectors
+from herald.write.candidates import Candidate
+
+W_CENTROID = 1.0
+W_CORROBORATION = 0.5
+W_LEAD = 0.6
+LEAD_POWER = 0.5
+W_COVERAGE = 1.0
+W_REDUNDANCY = 1.0
+MAX_REDUNDANCY = 0.85
+
+Bigram = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Candidates with their embeddings and relevance, ready for selection."""
+
+    candidates: tuple[Candidate, ...]
+    vectors: Vectors
+    relevance: np.ndarray
+    similarity: np.ndarray
+    concepts: tuple[frozenset[Bigram], ...]
+    weights: dict[Bigram, float]
+
+
+def score(cands: Sequence[Candidate], vectors: Vectors) -> Scored:
+    """Relevance of every candidate (centrality, corroboration, lead bias) and its concepts."""
+    docs = np.array([c.doc for c in cands])
+    sim = vectors @ vectors.T
+    centre = _centroid(docs, vectors)
+    relevance = (
+        W_CENTROID * (vectors @ centre)
+        + W_CORROBORATION * _corroboration(docs, sim)
+        + W_LEAD * np.array([1.0 / (1.0 + r) ** LEAD_POWER for r in _ranks(cands)])
+    )
+    concepts = tuple(bigrams(c.text) for c in cands)
+    return Scored(tuple(cands), vectors, relevance, sim, concepts, _weights(docs, concepts))
+
+
+def _ranks(cands: Sequence[Candidate]) -> list[int]:
+    """Each candidate's rank among its source's candidates (junk lines do not count)."""
+    seen: Counter[int] = Counter()
+    out = []
+    for c in cands:
+        out.append(seen[c.doc])
+        seen[c.doc] += 1
+    return out
+
+
+def _centroid(docs: np.ndarray, vectors: Vectors) -> np.ndarray:
+    """Mean of per-source centroids, so a long source does not outweigh the others."""
+    means = [vectors[docs == d].mean(axis=0) for d in np.unique(docs)]
+    centre = np.mean([m / max(float(np.linalg.norm(m)), 1e-9) for m in means], axis=0)
+    return np.asarray(centre / max(float(np.linalg.norm(centre)), 1e-9))
+
+
+def _corroboration(docs: np.ndarray, sim: np.ndarray) -> np.ndarray:
+    """Each candidate's best similarity to a sentence of another source (0 with one source)."""
+    other = docs[:, None] != docs[None, :]
+    if not other.any():
+        return np.zeros(len(docs))
+    masked = np.where(other, sim, -1.0)
+    return np.asarray(np.maximum(masked.max(axis=1), 0.0))
+
+
+def bigrams(sentence: str) -> frozenset[Bigram]:
+    """Stemmed word bigrams that are not both stopwords."""
+    terms = [nlp.stem(t) for t in nlp.lower_terms(sentence)]
+    return frozenset(
+        (a, b)
+        for a, b in itertools.pairwise(terms)
+        if not (a in nlp.STOPWORDS and b in nlp.STOPWORDS)
+    )
+
+
+def _weights(docs: np.ndarray, concepts: Sequence[frozenset[Bigram]]) -> dict[Bigram, float]:
+    """A concept's weight: the number of other sources that also contain it."""
+    per_doc: dict[int, set[Bigram]] = {}
+    for d, c in zip(docs.tolist(), concepts, strict=True):
+        per_doc.setdefault(int(d), set()).update(c)
+    counts: Counter[Bigram] = Counter()
+    for found in per_doc.values():
+        counts.update(found)
+    return {k: float(v - 1) for k, v in counts.items() if v > 1}
+
+
+def select(scored: Scored, target_words: int, max_words: int) -> list[int]:
+    """Greedy MMR selection until ``target_words`` (never over ``max_words``)."""
+    cands = scored.candidates
+    previous = _previous_index(cands)
+    chosen: list[int] = []
+    covered: set[Bigram] = set()
+    words = 0
+    while words < target_words:
+        best = _best_next(scored, chosen, covered, previous, max_words - words)
+        if best is None:
+            break
+        chosen.append(best)
+        covered |= scored.concepts[best]
+        words += cands[best].words
+    return chosen
+
+
+def _previous_index(cands: Sequence[Candidate]) -> list[int | None]:
+    at = {(c.doc, c.position): i for i, c in enumerate(cands)}
+    return [at.get((c.doc, c.position - 1)) for c in cands]
+
+
+def _best_next(
+    scored: Scored,
+    chosen: list[int],
+    covered: set[Bigram],
+    previous: list[int | None],
+    room: int,
+) -> int | None:
+    best: int | None = None
+    best_value = -np.inf
+    redundancy = (
+        scored.similarity[:, chosen].max(axis=1) if chosen else np.zeros(len(scored.candidates))
+    )
+    for i, cand in enumerate(scored.candidates):
+        if i in chosen or cand.words > room or redundancy[i] > MAX_REDUNDANCY:
+            continue
+        if cand.needs_previous and previous[i] not in chosen:
+            continue
+        gain = sum(scored.weights.get(k, 0.0) for k in scored.concepts[i] - covered) / cand.words
+        value = scored.relevance[i] + W_COVERAGE * gain - W_REDUNDANCY * redundancy[i]
+        if value > best_value:
+            best, best_value = i, float(value)
+    return best
+
+
+def arrange(cands: Sequence[Candidate], chosen: Sequence[int]) -> list[int]:
+    """Wire order: the lead first, then source order (earlier facts before background).
+
+    A sentence that needs its predecessor always follows it directly.
+    """
+    if not chosen:
+        return []
+    lead = _lead(cands, chosen)
+    rest = sorted((i for i in chosen if i != lead), key=lambda i: (cands[i].position, cands[i].doc))
+    follower = {p: i for i in chosen if cands[i].needs_previous for p in _prev_of(cands, i)}
+    order: list[int] = []
+    for i in [lead, *rest]:
+        if cands[i].needs_previous and i != lead:
+            continue
+        order.append(i)
+        while order[-1] in follower:
+            order.append(follower[order[-1]])
+    return order
+
+
+def _prev_of(cands: Sequence[Candidate], i: int) -> list[int]:
+    target = (cands[i].doc, cands[i].position - 1)
+    return [j for j, c in enumerate(cands) if (c.doc, c.position) == target]
+
+
+def _lead(cands: Sequence[Candidate], chosen: Sequence[int]) -> int:
+    """The first chosen sentence that is no quotation, else the first chosen."""
+    for i in chosen[:4]:
+        if not cands[i].quote and not cands[i].needs_previous:
+            return i
+    return chosen[0]

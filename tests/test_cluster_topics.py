@@ -1,0 +1,71 @@
+"""Topics and working titles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from herald.cluster.topics import TOPICS, clean_title, topic_for, working_title
+from herald.nlp.embed import MiniLMEmbedder
+
+
+@pytest.fixture(scope="module")
+def embedder() -> MiniLMEmbedder:
+    return MiniLMEmbedder()
+
+
+def test_taxonomy_is_fixed() -> None:
+    assert list(TOPICS) == [
+        "world",
+        "politics",
+        "business",
+        "technology",
+        "science",
+        "health",
+        "sports",
+        "entertainment",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("titles", "topic"),
+    [
+        (
+            ["Men's Wearhouse to buy Jos. A. Bank for $1.8 billion", "UniCredit posts Q4 loss"],
+            "business",
+        ),
+        (["Apple releases iOS 7.1 with CarPlay", "Google launches add-ons for Docs"], "technology"),
+        (["Stacy Keibler marries in surprise wedding", "'True Detective' finale"], "entertainment"),
+        (["Real Madrid beat Barcelona in the cup final", "Nadal wins the tennis open"], "sports"),
+    ],
+)
+def test_topic_for_real_headlines(titles: list[str], topic: str, embedder: MiniLMEmbedder) -> None:
+    assert topic_for(titles, embedder) == topic
+
+
+def test_clean_title() -> None:
+    assert clean_title("Stacy Keibler Gets Married in Surprise Wedding - Us Weekly") == (
+        "Stacy Keibler Gets Married in Surprise Wedding"
+    )
+    assert clean_title("UPDATE 2-Snowden: Proposed NSA reforms vindicate me") == (
+        "Snowden: Proposed NSA reforms vindicate me"
+    )
+    assert clean_title("MILEY CYRUS PERFORMS IN UNDERWEAR") == "Miley cyrus performs in underwear"
+    assert clean_title("McDonald's sales fall, hampered again by bad  ...") == (
+        "McDonald's sales fall, hampered again by bad"
+    )
+
+
+def test_working_title_is_the_most_central(embedder: MiniLMEmbedder) -> None:
+    titles = [
+        "Stacy Keibler marries tech entrepreneur Jared Pobre - E! Online",
+        "Stacy Keibler gets married to Jared Pobre in surprise wedding",
+        "Who is Jared Pobre?",
+    ]
+    title = working_title(titles, embedder.embed(titles))
+    assert title in {clean_title(t) for t in titles[:2]}
+
+
+def test_working_title_without_embeddings() -> None:
+    assert working_title(["A - X", "B story here", "B story here"], None) == "B story here"
+    assert working_title([], np.zeros((0, 384), dtype=np.float32)) == ""

@@ -1,0 +1,102 @@
+"""The regex NLP layer: sentences, numbers, quotes, names, dates."""
+
+from __future__ import annotations
+
+import pytest
+
+from herald.nlp import text as nlp
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Mr. Smith went to Washington on Jan. 5, 2024. He met Sen. Jones.",
+            ["Mr. Smith went to Washington on Jan. 5, 2024.", "He met Sen. Jones."],
+        ),
+        (
+            "The U.S. economy grew 3.5 per cent. Prices fell.",
+            ["The U.S. economy grew 3.5 per cent.", "Prices fell."],
+        ),
+        ("Troops left the U.S. The war ended.", ["Troops left the U.S.", "The war ended."]),
+        (
+            "He met J. K. Rowling at 3 p.m. on Friday.",
+            ["He met J. K. Rowling at 3 p.m. on Friday."],
+        ),
+        ('"We will win." Then he left.', ['"We will win."', "Then he left."]),
+        ('"Is it over?" she asked. No.', ['"Is it over?" she asked.', "No."]),
+        ("It ranked No. 5 in the list. Good.", ["It ranked No. 5 in the list.", "Good."]),
+        ("First paragraph here\n\nSecond one.", ["First paragraph here", "Second one."]),
+        (
+            'He said: "We are here. We stay." Then he left.',
+            ['He said: "We are here. We stay."', "Then he left."],
+        ),
+        ("“Curly quotes.” They close. Right.", ["“Curly quotes.”", "They close.", "Right."]),
+    ],
+)
+def test_split_sentences(text: str, expected: list[str]) -> None:
+    assert nlp.split_sentences(text) == expected
+
+
+def test_paragraphs() -> None:
+    assert nlp.paragraphs("One.\n \nTwo\nstill two.\n\n\nThree.") == [
+        "One.",
+        "Two still two.",
+        "Three.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        ("a $1.5 billion deal", 1.5e9, "$"),
+        ("sent 10,000 troops", 10_000.0, "troop"),
+        ("grew 3 per cent", 3.0, "%"),
+        ("42% of voters", 42.0, "%"),
+        ("rose 2.5 percent", 2.5, "%"),
+        ("£20m in fines", 20e6, ""),
+    ],
+)
+def test_numbers_with_units(text: str, value: float, unit: str) -> None:
+    (found,) = nlp.numbers(text, include_words=False)
+    assert found.value == pytest.approx(value)
+    assert found.unit == unit
+
+
+def test_word_numbers_only_when_asked() -> None:
+    assert nlp.number_values("three people") == set()
+    assert 3.0 in nlp.number_values("three people", include_words=True)
+
+
+def test_quotes_straight_and_curly() -> None:
+    text = 'He said "we will fight on" and later “never surrender” again.'
+    assert nlp.quotes(text) == ["we will fight on", "never surrender"]
+    assert nlp.quotes_balanced(text)
+    assert not nlp.quotes_balanced('He said "we will')
+
+
+def test_entities_skip_sentence_initial_common_words() -> None:
+    found = nlp.entities(
+        "The Colorado Rockies met President Barack Obama. However, NATO and the U.S. agreed."
+    )
+    assert "Colorado Rockies" in found
+    assert "President Barack Obama" in found
+    assert "NATO" in found and "U.S." in found
+    assert "The" not in found and "However" not in found
+
+
+def test_people() -> None:
+    people = nlp.people("Mr. Smith met Troy Tulowitzki at the Bank of England.")
+    assert people == ["Smith", "Troy Tulowitzki"]
+
+
+def test_dates() -> None:
+    found = nlp.dates("On Jan. 5, 2024, and on 3 March, and in the 1990s, on Tuesday.")
+    assert "Jan. 5, 2024" in found
+    assert "3 March" in found
+    assert "1990s" in found
+    assert "Tuesday" in found
+
+
+def test_content_terms_stem_and_skip_stopwords() -> None:
+    assert nlp.content_terms("The troops were killed") == ["troop", "kill"]
