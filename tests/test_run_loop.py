@@ -101,16 +101,24 @@ def db_rows(env: dict[str, str], sql: str) -> list[tuple[object, ...]]:
 def start(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
     log = Path(env["HERALD_DATA_DIR"]).parent / "run.log"
     with log.open("ab") as out:
-        return subprocess.Popen([*HERALD, "run", "--interval", "1", *args], env=env, stdout=out, stderr=out)
+        return subprocess.Popen(
+            [*HERALD, "run", "--interval", "1", *args], env=env, stdout=out, stderr=out
+        )
 
 
 def import_sources(env: dict[str, str], server: FeedServer) -> None:
-    subprocess.run([*HERALD, "sources", "import-opml", f"{server.base_url}/opml"], env=env, check=True)
+    subprocess.run(
+        [*HERALD, "sources", "import-opml", f"{server.base_url}/opml"], env=env, check=True
+    )
 
 
 @pytest.mark.slow
-def test_run_picks_up_new_items_without_restart(env: dict[str, str], articles: list[SnapshotArticle]) -> None:
-    last_story = max((a for a in articles if a.origin == "multinews"), key=lambda a: a.published).story
+def test_run_picks_up_new_items_without_restart(
+    env: dict[str, str], articles: list[SnapshotArticle]
+) -> None:
+    last_story = max(
+        (a for a in articles if a.origin == "multinews"), key=lambda a: a.published
+    ).story
     early = [a for a in articles if a.story != last_story]
     with FeedServer(articles) as full:
         port = int(full.base_url.rsplit(":", 1)[1])
@@ -119,14 +127,18 @@ def test_run_picks_up_new_items_without_restart(env: dict[str, str], articles: l
     server.start()
     proc = start(env)
     try:
-        wait_for(lambda: health(env).get("writeups_published", 0) >= 1, 240, "a first published article")
+        wait_for(
+            lambda: health(env).get("writeups_published", 0) >= 1, 240, "a first published article"
+        )
         first = health(env)
         assert first["articles"] == len(early)
         server.stop()
         server = FeedServer(articles, port=port)
         server.start()
         wait_for(lambda: health(env).get("articles", 0) == len(articles), 120, "the new items")
-        wait_for(lambda: health(env).get("unclustered", 1) == 0, 120, "the new items to be clustered")
+        wait_for(
+            lambda: health(env).get("unclustered", 1) == 0, 120, "the new items to be clustered"
+        )
         later = health(env)
         assert later["stories"] > first["stories"]
         wait_for(
@@ -135,16 +147,22 @@ def test_run_picks_up_new_items_without_restart(env: dict[str, str], articles: l
             "an article about the new story",
         )
         assert proc.poll() is None, "herald run must keep running"
-        page = urllib.request.urlopen(f"http://127.0.0.1:{env['HERALD_WEB_PORT']}/", timeout=5).read()
+        page = urllib.request.urlopen(
+            f"http://127.0.0.1:{env['HERALD_WEB_PORT']}/", timeout=5
+        ).read()
         assert b"Generative AI is experimental." in page
     finally:
         server.stop()
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == 0, (Path(env["HERALD_DATA_DIR"]).parent / "run.log").read_text()
+        assert proc.wait(timeout=60) == 0, (
+            Path(env["HERALD_DATA_DIR"]).parent / "run.log"
+        ).read_text()
 
 
 @pytest.mark.slow
-def test_killing_run_loses_and_duplicates_nothing(env: dict[str, str], feeds: tuple[FeedServer, list]) -> None:
+def test_killing_run_loses_and_duplicates_nothing(
+    env: dict[str, str], feeds: tuple[FeedServer, list]
+) -> None:
     server, articles = feeds
     server.set_visible_until(None)
     import_sources(env, server)
@@ -159,10 +177,14 @@ def test_killing_run_loses_and_duplicates_nothing(env: dict[str, str], feeds: tu
     assert db_rows(env, "select count(*) from articles where story_id is null") == [(0,)]
     assert db_rows(env, "select count(*) from articles where extract_status = 'pending'") == [(0,)]
     duplicates = db_rows(
-        env, "select canonical_url from articles where canonical_url <> '' group by 1 having count(*) > 1"
+        env,
+        "select canonical_url from articles where canonical_url <> ''"
+        " group by 1 having count(*) > 1",
     )
     assert duplicates == []
-    stories = db_rows(env, "select count(*) from stories where article_count > 0 and merged_into is null")[0][0]
+    stories = db_rows(
+        env, "select count(*) from stories where article_count > 0 and merged_into is null"
+    )[0][0]
     written = db_rows(env, "select count(*) from writeups")[0][0]
     assert isinstance(stories, int) and stories >= 5
     assert written == stories

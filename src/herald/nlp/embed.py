@@ -91,13 +91,14 @@ class MiniLMEmbedder:
             raise ModelError(f"embedding failed: {e}") from e
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        return normalize(pooled.astype(np.float32))
+        return normalize(np.asarray(pooled, dtype=np.float32))
 
 
 def normalize(vectors: Vectors) -> Vectors:
     """L2-normalise rows (zero rows stay zero)."""
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    out: Vectors = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    return out
 
 
 def to_bytes(vector: Vectors) -> bytes:

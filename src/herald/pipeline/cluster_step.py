@@ -89,7 +89,7 @@ def restore_state(
     return rebuild_state(story_id, [_item(a, from_bytes(vectors.get(a.id))) for a in members])
 
 
-def _item(a: Article, embedding: np.ndarray | None) -> ClusterItem:  # type: ignore[type-arg]
+def _item(a: Article, embedding: np.ndarray | None) -> ClusterItem:
     return ClusterItem(a.id, a.title, a.body, a.outlet, a.published, a.language, embedding)
 
 

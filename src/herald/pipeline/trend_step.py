@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -35,7 +36,7 @@ def trend(
     progress = progress or NoProgress()
     now = h.clock.now()
     params = trend_params(h)
-    coverage: dict[int, list[Coverage]] = defaultdict(list)
+    coverage: dict[Hashable, list[Coverage]] = defaultdict(list)
     for c in h.store.story_coverage(now - timedelta(hours=params.history_hours)):
         coverage[c.story_id].append(Coverage(c.published, c.outlet))
     progress.start("Scoring stories", len(coverage))

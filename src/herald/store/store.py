@@ -152,10 +152,10 @@ class Store:
         }
         try:
             with self.tx() as conn:
-                new_id = conn.execute(sources.insert().values(**values)).inserted_primary_key[0]
+                new_id = _new_id(conn, sources.insert().values(**values))
         except IntegrityError as e:
             raise SourceError(f"source already exists: {spec.url}") from e
-        return self.get_source(int(new_id))
+        return self.get_source(new_id)
 
     def add_sources(self, specs: Sequence[SourceSpec], now: datetime) -> int:
         """Add many sources at once, skipping addresses already present; returns the count added."""
@@ -416,7 +416,7 @@ class Store:
             "updated_at": now,
         }
         with self.tx() as conn:
-            return int(conn.execute(stories.insert().values(**values)).inserted_primary_key[0])
+            return _new_id(conn, stories.insert().values(**values))
 
     def assign_articles(self, assignments: Sequence[tuple[int, int, bytes | None]]) -> None:
         """Set (article id, story id, embedding) for many articles in one transaction."""
@@ -668,7 +668,7 @@ class Store:
             "created_at": now,
         }
         with self.tx() as conn:
-            new_id = int(conn.execute(readers.insert().values(**values)).inserted_primary_key[0])
+            new_id = _new_id(conn, readers.insert().values(**values))
         return self.get_reader(new_id)
 
     def get_reader(self, reader_id: int) -> Reader:
@@ -758,6 +758,14 @@ class Store:
             "trending": int(s[1] or 0),
             **{f"writeups_{status}": int(n) for status, n in w},
         }
+
+
+def _new_id(conn: Connection, stmt: Any) -> int:
+    """Execute an INSERT and return the new row's primary key."""
+    key = conn.execute(stmt).inserted_primary_key
+    if key is None:
+        raise StorageError("the database returned no id for a new row")
+    return int(key[0])
 
 
 def _first_of_each(entries: Any) -> list[NewEntry]:
