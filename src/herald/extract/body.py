@@ -1,10 +1,13 @@
 """Post-processing of trafilatura's article body (its XML tree with ``ref`` links kept).
 
-Two repairs, each chosen by measurement on the trafilatura and Readability test pages
+Three repairs, each chosen by measurement on the trafilatura and Readability test pages
 (see ``scripts/eval_extraction.py``):
 
 * link blocks: short paragraphs and lists that are mostly link text ("Read also: ...",
   tag clouds, "Follow us on ...") are dropped, with a short heading right before them;
+* trailing boilerplate: up to two short closing paragraphs that are newsletter or
+  subscription prompts, "follow us", copyright lines, "read more"/"related" headers, tag
+  lists or comment notices (a small multilingual list of phrases) are dropped;
 * the lede: when the page's description is shown on the page but missing from the body
   (standfirsts often sit outside the article container), it is put back in front.
 """
@@ -23,6 +26,48 @@ HEADING_MAX_CHARS = 60
 LEDE_MIN_CHARS = 30
 LEDE_PREFIX_CHARS = 60
 
+TRAILER_MAX_CHARS = 200
+TRAILER_MAX_PARAGRAPHS = 2
+_TRAILER = re.compile(
+    "|".join(
+        (
+            r"newsletter",
+            r"\bsubscri(?:be|ption)",
+            r"\bsuscr[ií]b",
+            r"\babonn(?:ier|ez|ement)",
+            r"\bfollow (?:us|me)\b",
+            r"\bfolg(?:en sie|t) (?:uns|mir)\b",
+            r"síguenos",
+            r"suivez-nous",
+            r"download (?:the|our) app",
+            r"app store",
+            r"google play",
+            r"©",
+            r"\bcopyright\b",
+            r"all rights reserved",
+            r"alle rechte vorbehalten",
+            r"todos los derechos",
+            r"tous droits",
+            r"\bread more\b",
+            r"lesen sie auch",
+            r"weiterlesen",
+            r"mehr zum thema",
+            r"le?a también",
+            r"czytaj (?:też|także|więcej)",
+            r"\brelated (?:stories|articles|posts|content)\b",
+            r"empfohlene beiträge",
+            r"top-themen",
+            r"^tags\s*:",
+            r"schlagwörter",
+            r"^categor(?:y|ies)\s*:",
+            r"^kategorie\s*:",
+            r"\bkommentare\b",
+            r"\bcomments\b",
+            r"commentaires",
+        )
+    ),
+    re.IGNORECASE,
+)
 _SPACE = re.compile(r"\s+")
 
 
@@ -43,6 +88,16 @@ def link_share(body: etree._Element) -> float:
     """Share of the body's characters that sit inside links."""
     total = len(_text(body))
     return _link_chars(body) / total if total else 0.0
+
+
+def anchor_share(tree: etree._Element, paragraphs: list[str]) -> float:
+    """Share of the text's characters in paragraphs that are exactly some link's text on the
+    page (catches listings even when the extractor dropped the links)."""
+    total = sum(len(p) for p in paragraphs)
+    if not total:
+        return 0.0
+    anchors = {_text(anchor) for anchor in tree.iter("a")}
+    return sum(len(p) for p in paragraphs if p in anchors) / total
 
 
 def _is_link_block(element: etree._Element) -> bool:
@@ -84,6 +139,17 @@ def visible_text(tree: etree._Element) -> str:
     body = tree.find(".//body")
     nodes = _VISIBLE_TEXT(body if body is not None else tree)
     return normalize_space(" ".join(str(node) for node in nodes))
+
+
+def drop_trailer(paragraphs: list[str]) -> list[str]:
+    """The paragraphs without closing boilerplate (promos, copyright, tags, comment notices)."""
+    kept = list(paragraphs)
+    for _ in range(TRAILER_MAX_PARAGRAPHS):
+        last = kept[-1] if len(kept) > 1 else ""
+        if not last or len(last) > TRAILER_MAX_CHARS or not _TRAILER.search(last):
+            break
+        kept.pop()
+    return kept
 
 
 def _squash(text: str) -> str:

@@ -128,9 +128,12 @@ def _decompress(data: bytes) -> bytes:
     """Gunzip at most MAX_INPUT_BYTES + 1 bytes (a gzip bomb is cut, not inflated)."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        return inflater.decompress(data, MAX_INPUT_BYTES + 1)
+        inflated = inflater.decompress(data, MAX_INPUT_BYTES + 1)
     except zlib.error as e:
         raise ExtractionError(f"corrupt gzip data: {e}") from e
+    if not inflated and not inflater.eof:
+        raise ExtractionError("corrupt gzip data: truncated stream")
+    return inflated
 
 
 def _reject_binary(data: bytes) -> None:

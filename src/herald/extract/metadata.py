@@ -148,7 +148,7 @@ def _base_url(tree: HtmlElement, url: str) -> str:
     for element in tree.iter("base"):
         href = (element.get("href") or "").strip()
         if href:
-            return urljoin(url, str(href))
+            return _absolute(url, str(href)) or url
     return url
 
 
@@ -371,7 +371,10 @@ def parse_datetime(value: str | None) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    parsed = parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except (OverflowError, ValueError):  # an offset pushing year 1 or 9999 out of range
+        return None
     return parsed if _MIN_YEAR <= parsed.year <= _MAX_YEAR else None
 
 

@@ -269,13 +269,18 @@ def _replacement(sentence: Sentence, ranked: Sequence[tuple[Passage, float]]) ->
 
 
 def score_pair(document: str, summary: str, embedder: Embedder) -> float:
-    """How well ``document`` supports all of ``summary`` (0..1; the weakest sentence decides)."""
+    """How well ``document`` supports ``summary`` (0..1): the mean over summary sentences of
+    0.25 x best-passage similarity + 0.75 x content-word coverage - 0.2 x novel numbers.
+
+    The weights (and the mean rather than the minimum) were chosen on FRANK's validation
+    split, where they gave the best ROC AUC among a small grid.
+    """
     found = passages(document)
     if not found:
         return 0.0
     everything = corpus(found)
     scores = [_sentence_support(s, found, everything, embedder) for s in summary_sentences(summary)]
-    return min(scores) if scores else 0.0
+    return float(np.mean(scores)) if scores else 0.0
 
 
 def summary_sentences(summary: str) -> list[str]:
@@ -302,4 +307,4 @@ def _sentence_support(
 
 
 # Weights of (best-passage similarity, content-word coverage, novel numbers) in score_pair.
-PAIR_WEIGHTS = (0.5, 0.5, 0.2)
+PAIR_WEIGHTS = (0.25, 0.75, 0.2)
