@@ -76,7 +76,7 @@ def test_sources_add_list_export_import_remove(
     assert "Added source 1" in out
     invoke(env, "sources", "add", server.url("/atom/atom_example_reddit.xml"), "--no-pages")
     listed = json.loads(invoke(env, "sources", "list", "--json"))
-    assert [s["outlet"] for s in listed][0] == "BBC News"
+    assert listed[0]["outlet"] == "BBC News"
     assert listed[1]["fetch_pages"] is False
     opml = tmp_path / "out.opml"
     invoke(env, "sources", "export-opml", str(opml))
