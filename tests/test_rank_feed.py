@@ -172,8 +172,9 @@ def test_explore_slot_shows_story_outside_follows() -> None:
 
 
 def test_labels_follow_trending_and_personalization() -> None:
-    stories = [story(1, trending=True, trend=3.0), story(2)]
-    anon = rank_feed(stories, {}, outlets_for(stories), None, NOW, limit=10)
+    stories = [story(1, trending=True, trend=3.0), story(2), story(3, trending=True)]
+    written = {1: writeup(1), 2: writeup(2)}
+    anon = rank_feed(stories, written, outlets_for(stories), None, NOW, limit=10)
     by_id = {c.story.id: c.labels for c in anon}
     assert by_id[1] == (
         "This article has been trending online recently and has been generated with AI.",
@@ -183,12 +184,18 @@ def test_labels_follow_trending_and_personalization() -> None:
         "This article has been generated with AI.",
         "Generative AI is experimental.",
     )
+    assert by_id[3] == (
+        "This story has been trending online recently. Herald has not written an article about"
+        " this story: these are the outlets' own reports.",
+    )
     r = reader(Preference(FollowKind.TOPIC, "science"))
     custom = {
-        c.story.id: c.labels for c in rank_feed(stories, {}, outlets_for(stories), r, NOW, limit=10)
+        c.story.id: c.labels
+        for c in rank_feed(stories, written, outlets_for(stories), r, NOW, limit=10)
     }
     assert custom[1][0].endswith("generated with AI. Your feed is customized.")
     assert custom[2][0] == "This article has been generated with AI. Your feed is customized."
+    assert custom[3][0].endswith("outlets' own reports. Your feed is customized.")
 
 
 def test_ranking_is_deterministic_and_limited() -> None:

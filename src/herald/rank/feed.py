@@ -235,7 +235,12 @@ def _card(candidate: Candidate, explore: bool, profile: Profile) -> FeedCard:
         writeup=candidate.writeup,
         score=candidate.score,
         reason=reason(candidate, explore),
-        labels=labels(candidate.story.trending, profile.personalized),
+        labels=labels(
+            candidate.story.trending,
+            profile.personalized,
+            generated=candidate.writeup is not None
+            and candidate.writeup.status is WriteupStatus.PUBLISHED,
+        ),
         outlets=candidate.outlets,
     )
 

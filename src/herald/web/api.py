@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from herald import __version__
 from herald.exceptions import NotFoundError
+from herald.types import WriteupStatus
 from herald.web import queries, serialize
 from herald.web.context import current_reader, herald_of
 from herald.write.dateline import labels
@@ -67,7 +68,13 @@ def api_story(request: Request, story_id: Annotated[int, Path(ge=1)]) -> dict[st
         "story": serialize.story_json(story, outlets),
         "writeup": serialize.writeup_json(writeup) if writeup else None,
         "dateline": writeup.dateline if writeup and writeup.dateline else None,
-        "labels": list(labels(story.trending, reader is not None and reader.personalized)),
+        "labels": list(
+            labels(
+                story.trending,
+                reader is not None and reader.personalized,
+                generated=writeup is not None and writeup.status is WriteupStatus.PUBLISHED,
+            )
+        ),
         "articles": [serialize.article_json(a) for a in articles],
     }
 

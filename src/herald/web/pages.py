@@ -99,7 +99,11 @@ def story_page(request: Request, story_id: Annotated[int, Path(ge=1)]) -> Respon
         "paragraphs": views.paragraphs(writeup) if writeup and article else [],
         "links_reason": views.links_reason(writeup),
         "coverage": views.coverage(store.story_articles(story_id), writeup),
-        "labels": labels(story.trending, reader is not None and reader.personalized),
+        "labels": labels(
+            story.trending,
+            reader is not None and reader.personalized,
+            generated=writeup is not None and writeup.status is WriteupStatus.PUBLISHED,
+        ),
         "timeline": views.timeline(store.story_timeline(story_id)),
         "sensitive_note": views.SENSITIVE_NOTE,
         "json_ld": views.script_json(views.json_ld(story, writeup, page_url, str(request.base_url)))

@@ -24,6 +24,12 @@ MONTH_NAMES = (
 )
 
 
+LINKS_ONLY = (
+    "Herald has not written an article about this story: these are the outlets' own reports."
+)
+LINKS_ONLY_TRENDING = f"This story has been trending online recently. {LINKS_ONLY}"
+
+
 def ordinal(day: int) -> str:
     """1 -> '1st', 2 -> '2nd', 11 -> '11th', 22 -> '22nd'."""
     if 10 <= day % 100 <= 20:
@@ -36,8 +42,16 @@ def dateline(d: date | datetime) -> str:
     return f"{MONTH_NAMES[d.month - 1]} {ordinal(d.day)} {d.year}."
 
 
-def labels(trending: bool, personalized: bool) -> tuple[str, str]:
-    """The two labels: why the article is in the feed and how it was made, then a caution."""
+def labels(trending: bool, personalized: bool, generated: bool = True) -> tuple[str, ...]:
+    """The labels of a story: why it is in the feed and how it was made, then a caution.
+
+    Each part is said only when true: "trending online recently" only for a trending story,
+    "Your feed is customized." only for a personalized feed, and for a story Herald did not
+    write (links only) no claim of AI generation and no AI caution.
+    """
+    if not generated:
+        first = LINKS_ONLY_TRENDING if trending else LINKS_ONLY
+        return (f"{first} {CUSTOMIZED}" if personalized else first,)
     first = TRENDING if trending else GENERATED
     if personalized:
         first = f"{first} {CUSTOMIZED}"

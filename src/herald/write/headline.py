@@ -32,6 +32,12 @@ _CLICKBAIT = re.compile(
     r"\?\s*$|!\s*$|^\d+\s+(?:things|reasons|ways)\b",
     re.IGNORECASE,
 )
+_WIRE_PREFIX = re.compile(
+    r"^(?:[►▶•»*#\s]+|(?:[A-Z][A-Za-z.,' ]{0,40}\s)?"
+    r"\((?:AP|Reuters|CNN|AFP|UPI|dpa|PA)\)\s*[-–—:]*\s*)+"
+)
+CLAUSE_MARKS = (";", " — ", " -- ", ",", " and ", " but ", " who ", " which ", " after ", " to ")
+_TRUNCATED = re.compile(r"(?:…|\.\.\.)\s*$")
 _LEADING_CLAUSE = re.compile(
     r"^(?:(?:On|In|At|By|After|Before|During|Late|Early)\b[^,]{0,40},\s+)", re.IGNORECASE
 )
@@ -47,6 +53,7 @@ def clean_title(title: str, outlets: Sequence[str] = ()) -> str:
     for outlet in outlets:
         if outlet:
             text = re.sub(rf"\s*[|–—:-]\s*{re.escape(outlet)}\s*$", "", text, flags=re.IGNORECASE)
+    text = _WIRE_PREFIX.sub("", text)
     text = _TEASER.sub("", text)
     text = _TAIL.sub("", text)
     text = _OUTLET_SUFFIX.sub("", text)
@@ -56,7 +63,12 @@ def clean_title(title: str, outlets: Sequence[str] = ()) -> str:
 def usable_title(title: str) -> bool:
     """Whether a cleaned headline is neutral and of reasonable length."""
     n = nlp.word_count(title)
-    return 4 <= n <= 20 and not _CLICKBAIT.search(title) and not title.isupper()
+    return (
+        4 <= n <= 20
+        and not _CLICKBAIT.search(title)
+        and not _TRUNCATED.search(title)
+        and not title.isupper()
+    )
 
 
 def headline(titles: Sequence[str], lead: str, outlets: Sequence[str] = ()) -> str:
@@ -71,7 +83,8 @@ def headline(titles: Sequence[str], lead: str, outlets: Sequence[str] = ()) -> s
 def compress(sentence: str, max_words: int, drop_attribution: bool = True) -> str:
     """The main clause of ``sentence``: no leading time clause, final period, or (headlines
     only) trailing attribution."""
-    text = _LEADING_CLAUSE.sub("", nlp.normalize_space(sentence))
+    text = _WIRE_PREFIX.sub("", nlp.normalize_space(sentence))
+    text = _LEADING_CLAUSE.sub("", text)
     if drop_attribution:
         text = _ATTRIBUTION.sub("", text)
     text = text.rstrip(" .")
@@ -85,11 +98,14 @@ def _cut(text: str, max_words: int) -> str:
     if len(parts) <= max_words:
         return text
     head = " ".join(parts[:max_words])
-    for mark in (";", " — ", " -- ", ",", " and ", " but ", " who ", " which "):
+    for mark in CLAUSE_MARKS:
         at = head.rfind(mark)
         if at > len(head) // 2:
             return head[:at].rstrip(" ,;—-")
-    return head
+    kept = head.split()
+    while len(kept) > 3 and kept[-1].lower().strip(",;:") in nlp.STOPWORDS:
+        kept.pop()  # never end on "in", "the", "of"...
+    return " ".join(kept).rstrip(",;:")
 
 
 def summary(lead: str) -> str:
