@@ -50,6 +50,10 @@ PSEUDO_OUTLETS = [f"Multi-News archive source {letter}" for letter in "ABCDEFGHI
 PSEUDO_FORMATS = ["rss", "atom", "json"]
 GAP_MINUTES = (20, 180)
 LAST_START_BEFORE_END = timedelta(hours=14)
+# Every other story is "breaking" near the end of the window (fast coverage), so the demo's
+# clock finds some written stories trending, as a live newsroom would.
+BREAKING_START_HOURS = (3.0, 10.0)
+BREAKING_GAP_MINUTES = (10, 50)
 
 # UCI selection
 UCI_STORIES = 12
@@ -184,11 +188,16 @@ def multinews_articles(path: Path, rng: random.Random) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for number, (story_id, texts) in enumerate(chosen):
         outlets = rng.sample(PSEUDO_OUTLETS, len(texts))
-        start_span = (WINDOW_END - LAST_START_BEFORE_END - WINDOW_START).total_seconds()
-        at = WINDOW_START + timedelta(seconds=int(rng.uniform(3600, start_span)))
+        breaking = number % 2 == 0
+        if breaking:
+            at = WINDOW_END - timedelta(hours=rng.uniform(*BREAKING_START_HOURS))
+        else:
+            start_span = (WINDOW_END - LAST_START_BEFORE_END - WINDOW_START).total_seconds()
+            at = WINDOW_START + timedelta(seconds=int(rng.uniform(3600, start_span)))
+        gaps = BREAKING_GAP_MINUTES if breaking else GAP_MINUTES
         for j, (text, outlet) in enumerate(zip(texts, outlets, strict=True)):
             if j:
-                at += timedelta(minutes=rng.randint(*GAP_MINUTES))
+                at = min(at + timedelta(minutes=rng.randint(*gaps)), WINDOW_END)
             body = "\n\n".join(clip_paragraphs(paragraphs(text), MAX_DOC_CHARS))
             out.append(
                 {

@@ -206,3 +206,16 @@ def test_ranking_is_deterministic_and_limited() -> None:
     second = rank_feed(list(reversed(stories)), {}, outlets_for(stories), None, NOW, limit=15)
     assert [c.story.id for c in first] == [c.story.id for c in second]
     assert len(first) == 15
+
+
+def test_link_only_stories_do_not_crowd_the_first_page() -> None:
+    hot = [
+        story(i, ["world", "science", "health", "sports"][i % 4], trending=True, trend=9.0)
+        for i in range(1, 9)
+    ]
+    calm = [story(i, ["world", "science", "health", "sports"][i % 4]) for i in range(20, 28)]
+    written = {s.id: writeup(s.id) for s in calm}
+    cards = rank_feed(hot + calm, written, outlets_for(hot + calm), None, NOW, limit=10)
+    links = [c for c in cards if c.writeup is None]
+    assert len(links) == 3
+    assert len(cards) == 10

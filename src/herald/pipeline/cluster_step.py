@@ -136,6 +136,40 @@ def _save_story(h: Herald, clusterer: OnlineClusterer, key: int) -> None:
         title=title,
         centroid=to_bytes(state.centroid),
         topic=topic,
-        entities=state.main_entities(),
+        entities=story_entities(state.main_entities(12)),
         now=h.clock.now(),
     )
+
+
+_NOT_ENTITIES = frozenset(
+    [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "today",
+        "yesterday",
+        "tomorrow",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ]
+)
+
+
+def story_entities(names: Sequence[str], limit: int = 8) -> tuple[str, ...]:
+    """A story's main entities for readers: no bare numbers, weekdays or months."""
+    kept = [n for n in names if n.lower() not in _NOT_ENTITIES and not n.replace(",", "").isdigit()]
+    return tuple(kept[:limit])

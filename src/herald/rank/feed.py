@@ -2,8 +2,9 @@
 
 A story's score adds four parts: how much it is trending, how fresh it is, its quality
 (independent outlets, a verified article) and its relevance to the reader's follows. Mutes
-are absolute. Selection is greedy with a diversity penalty and a topic cap on the first page,
-and a small share of slots goes to stories outside the reader's follows.
+are absolute. Selection is greedy with a diversity penalty and caps on the first page (per
+topic, and at most three link-only stories), and a small share of slots goes to stories
+outside the reader's follows.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ FRESH_HALF_LIFE_HOURS = 12.0
 TOPIC_CAP_WINDOW = 10
 TOPIC_CAP = 4  # at most 40% of the first TOPIC_CAP_WINDOW cards share one topic
 TOPIC_PENALTY = 0.35
+# Link-only stories (no article written) take at most 3 of the first 10 cards.
+TYPE_CAPS = {"links": 3}
 RELEVANCE_WEIGHTS = {
     FollowKind.STORY: 3.0,
     FollowKind.TOPIC: 2.5,
@@ -165,16 +168,24 @@ def _follow_reason(candidate: Candidate) -> str:
     return f"You follow {best.value}"
 
 
-def _topic_allowed(
-    candidate: Candidate, chosen: Sequence[Candidate], pool: Sequence[Candidate]
-) -> bool:
-    """The topic cap of the first page, relaxed when no other topic is left."""
+def _story_type(candidate: Candidate) -> str:
+    written = candidate.writeup is not None and candidate.writeup.status is WriteupStatus.PUBLISHED
+    return "article" if written else "links"
+
+
+def _allowed(candidate: Candidate, chosen: Sequence[Candidate], pool: Sequence[Candidate]) -> bool:
+    """The first page's caps per topic and per story type, relaxed when nothing else is left."""
     if len(chosen) >= TOPIC_CAP_WINDOW:
         return True
-    used = Counter(c.story.topic for c in chosen)
-    if used[candidate.story.topic] < TOPIC_CAP:
-        return True
-    return all(used[c.story.topic] >= TOPIC_CAP for c in pool)
+    topics = Counter(c.story.topic for c in chosen)
+    types = Counter(_story_type(c) for c in chosen)
+    topic_ok = topics[candidate.story.topic] < TOPIC_CAP or all(
+        topics[c.story.topic] >= TOPIC_CAP for c in pool
+    )
+    kind = _story_type(candidate)
+    cap = TYPE_CAPS.get(kind, TOPIC_CAP_WINDOW)
+    type_ok = types[kind] < cap or all(_story_type(c) == kind for c in pool)
+    return topic_ok and type_ok
 
 
 def _adjusted(candidate: Candidate, used: Counter[str]) -> tuple[float, float, int]:
@@ -185,7 +196,7 @@ def _adjusted(candidate: Candidate, used: Counter[str]) -> tuple[float, float, i
 
 def _pick(pool: list[Candidate], chosen: list[Candidate], explore: bool) -> Candidate | None:
     eligible = [c for c in pool if not (explore and c.matches)]
-    allowed = [c for c in eligible if _topic_allowed(c, chosen, pool)]
+    allowed = [c for c in eligible if _allowed(c, chosen, pool)]
     if not allowed:
         return None
     used = Counter(c.story.topic for c in chosen)
