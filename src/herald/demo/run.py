@@ -18,6 +18,7 @@ from herald.app import Herald, make_herald
 from herald.config import Settings
 from herald.demo.feedserver import FeedServer
 from herald.demo.snapshot import load_snapshot, snapshot_end
+from herald.exceptions import HeraldError
 from herald.pipeline.run import RoundReport, run_round, start_server
 from herald.progress import RichProgress
 from herald.sources import import_opml
@@ -47,7 +48,13 @@ def run_demo(
     settings = demo_settings(base, port)
     h = make_herald(settings)
     feeds = FeedServer(load_snapshot(), visible_until=None, port=FEED_PORT)
-    base_url = feeds.start()
+    try:
+        base_url = feeds.start()
+    except OSError as e:
+        raise HeraldError(
+            f"the demo's feed server cannot listen on 127.0.0.1:{FEED_PORT} ({e.strerror}); "
+            "is another `herald demo` running?"
+        ) from e
     try:
         _import_sources(h, base_url, console)
         with RichProgress(console) as progress:
