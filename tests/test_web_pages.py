@@ -7,6 +7,7 @@ import json
 import lxml.html
 from fastapi.testclient import TestClient
 
+from herald.app import Herald
 from tests.test_web_seed import SCRIPT_TITLE, Seeded, client, herald, seeded
 
 __all__ = ["client", "herald", "seeded"]
@@ -166,3 +167,15 @@ def test_unknown_story_gives_html_404(client: TestClient) -> None:
     assert r.headers["content-type"].startswith("text/html")
     assert "no story with id 999" in r.text
     assert "content-security-policy" in r.headers
+
+
+def test_settings_show_source_health(client: TestClient, herald: Herald, seeded: Seeded) -> None:
+    source = herald.store.list_sources()[0]
+    now = herald.clock.now()
+    herald.store.record_fetch_failure(source.id, now, "HTTP 503 Service Unavailable", now)
+    doc = lxml.html.fromstring(client.get("/settings").text)
+    rows = doc.xpath("//table[@class='sources']/tbody/tr")
+    assert len(rows) == len(herald.store.list_sources())
+    first = rows[0]
+    assert first.get("class") == "source-failing"
+    assert "HTTP 503 Service Unavailable" in first.text_content()

@@ -117,7 +117,8 @@ def story_page(request: Request, story_id: Annotated[int, Path(ge=1)]) -> Respon
 def settings_page(request: Request) -> Response:
     herald = herald_of(request)
     reader = current_reader(request)
-    since = herald.clock.now() - timedelta(days=herald.settings.feed_days * 3)
+    now = herald.clock.now()
+    since = now - timedelta(days=herald.settings.feed_days * 3)
     prefs = reader.preferences if reader else ()
     context = {
         "reader": reader,
@@ -127,6 +128,9 @@ def settings_page(request: Request) -> Response:
         "follows": [p for p in prefs if not p.muted],
         "mutes": [p for p in prefs if p.muted],
         "feed_urls": _feed_urls(request, reader),
+        "sources": views.source_health(
+            herald.store.list_sources(), herald.store.items_per_day(now)
+        ),
         "nav": "settings",
     }
     return render(request, "settings.html", context)

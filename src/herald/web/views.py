@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from herald.types import (
     Evidence,
     FeedCard,
     Sentence,
+    Source,
     SourceRef,
     Story,
     TimelinePoint,
@@ -264,3 +266,37 @@ def script_json(data: Any) -> str:
     """JSON safe to place inside a <script> element (no '</script>' breakouts)."""
     text = json.dumps(data, ensure_ascii=False, sort_keys=True)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """One source's health as the settings page shows it."""
+
+    outlet: str
+    url: str
+    state: str
+    last_success: datetime | None
+    last_error: str
+    next_attempt: datetime | None
+    items_per_day: float
+
+
+SOURCES_SHOWN = 200
+
+
+def source_health(sources: Sequence[Source], rates: Mapping[int, float]) -> list[SourceHealth]:
+    """Sources with their health, failing ones first, at most ``SOURCES_SHOWN``."""
+    rows = [
+        SourceHealth(
+            outlet=s.outlet_name,
+            url=s.url,
+            state="paused" if s.paused else ("failing" if s.failures else "ok"),
+            last_success=s.last_success,
+            last_error=s.last_error or "",
+            next_attempt=s.next_attempt,
+            items_per_day=round(rates.get(s.id, 0.0), 1),
+        )
+        for s in sources
+    ]
+    order = {"failing": 0, "paused": 1, "ok": 2}
+    return sorted(rows, key=lambda r: (order[r.state], r.outlet.casefold()))[:SOURCES_SHOWN]
