@@ -23,6 +23,7 @@ from playwright.sync_api import (
     ConsoleMessage,
     Locator,
     Page,
+    expect,
     sync_playwright,
 )
 from rich.console import Console
@@ -72,9 +73,19 @@ def free_port() -> int:
         return port
 
 
+def require_chromium() -> None:
+    """Skip without Chromium on a workstation; fail in CI."""
+    if not os.access(CHROMIUM, os.X_OK):
+        reason = f"Chromium not found at {CHROMIUM} (set HERALD_CHROMIUM)"
+        if IN_CI:
+            pytest.fail(f"Chromium is required in CI: {reason}")
+        pytest.skip(reason)
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The snapshot slice run once through every stage, served over loopback HTTP."""
+    require_chromium()  # before the pipeline's seconds of work
     articles = snapshot_slice()
     settings = Settings(
         data_dir=str(tmp_path_factory.mktemp("browser") / "data"),
@@ -101,11 +112,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not os.access(CHROMIUM, os.X_OK):
-        reason = f"Chromium not found at {CHROMIUM} (set HERALD_CHROMIUM)"
-        if IN_CI:
-            pytest.fail(f"Chromium is required in CI: {reason}")
-        pytest.skip(reason)
+    require_chromium()
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -122,12 +129,13 @@ class Tab:
     errors: list[str]
 
 
-def open_tab(browser: Browser, *, js: bool = True, viewport: dict[str, int] = DESKTOP) -> Tab:
+def open_tab(browser: Browser, *, js: bool = True, phone: bool = False) -> Tab:
+    size = PHONE if phone else DESKTOP
     context: BrowserContext = browser.new_context(
         java_script_enabled=js,
-        viewport={"width": viewport["width"], "height": viewport["height"]},
-        is_mobile=viewport is PHONE,
-        has_touch=viewport is PHONE,
+        viewport={"width": size["width"], "height": size["height"]},
+        is_mobile=phone,
+        has_touch=phone,
         device_scale_factor=1,
         color_scheme="light",
     )
@@ -266,30 +274,30 @@ def test_story_reads_in_order_and_citations_reveal_their_passage(site: Site, tab
     cite, found = footnoted_cite(page)
     link, pop = cite.locator(".cite-link"), cite.locator(".cite-pop")
     passage = found.passage
-    assert pop.is_hidden()
+    expect(pop).to_be_hidden()
     link.hover()
-    assert pop.is_visible()
+    expect(pop).to_be_visible()
     assert passage in pop.inner_text()
     assert link.get_attribute("aria-describedby") == pop.get_attribute("id")
     page.locator("h1#headline").hover()
-    assert pop.is_hidden()
+    expect(pop).to_be_hidden()
 
     link.focus()
-    assert pop.is_visible()
+    expect(pop).to_be_visible()
     page.evaluate("document.activeElement.blur()")
-    assert pop.is_hidden()
+    expect(pop).to_be_hidden()
 
     url = page.url
     link.click()  # the first click shows the passage and stays on the page
     page.locator("h1#headline").hover()
     page.evaluate("document.activeElement.blur()")
     assert page.url == url
-    assert "open" in (cite.get_attribute("class") or "")
-    assert pop.is_visible()
+    expect(cite).to_have_class(re.compile(r"\bopen\b"))
+    expect(pop).to_be_visible()
     box = pop.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= DESKTOP["width"]
     page.keyboard.press("Escape")
-    assert pop.is_hidden()
+    expect(pop).to_be_hidden()
     assert tab.errors == []
 
 
@@ -327,7 +335,7 @@ def test_follow_then_mute_a_topic_from_a_card(site: Site, tab: Tab) -> None:
     card = page.locator("ol.cards > li.card").filter(has=page.locator(selector)).first
     button = card.locator(selector)
     card_id = str(card.get_attribute("id"))
-    topic_name = card.locator(".kicker .topic").inner_text()
+    topic_name = card.locator(".kicker .topic").text_content()  # not the CSS upper case
     assert values.count(value) >= 2, values
 
     button.click()
@@ -347,7 +355,7 @@ def test_follow_then_mute_a_topic_from_a_card(site: Site, tab: Tab) -> None:
     for n in (1, 2):
         page.goto(f"{site.url}/?page={n}")
         assert page.locator("ol.cards > li.card").count() >= 1
-        seen += page.locator(".card .kicker .topic").all_inner_texts()
+        seen += page.locator(".card .kicker .topic").all_text_contents()
     assert topic_name not in seen, seen
 
     page.goto(f"{site.url}/settings")
@@ -378,13 +386,13 @@ def test_without_javascript_feed_pages_and_footnotes_work(site: Site, nojs_tab: 
     cite, found = footnoted_cite(page)
     # CSS alone reveals the passage on hover, and it is listed under its source.
     cite.locator(".cite-link").hover()
-    assert cite.locator(".cite-pop").is_visible()
+    expect(cite.locator(".cite-pop")).to_be_visible()
     source = page.locator(f"#src-{found.number}")
     assert source.locator(".src-num").inner_text() == f"[{found.number}]"
     footnote = source.locator(".passages q").filter(has_text=found.passage).first
-    assert footnote.is_hidden()
+    expect(footnote).to_be_hidden()
     source.locator("details > summary").click()
-    assert footnote.is_visible()
+    expect(footnote).to_be_visible()
     assert nojs_tab.errors == []
 
 
@@ -408,9 +416,9 @@ def test_skip_link_is_the_first_focusable_element(site: Site, tab: Tab) -> None:
 
 @pytest.mark.parametrize("name", ["desktop", "phone"])
 def test_screenshots(site: Site, browser: Browser, name: str) -> None:
-    viewport = DESKTOP if name == "desktop" else PHONE
+    viewport = PHONE if name == "phone" else DESKTOP
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    t = open_tab(browser, viewport=viewport)
+    t = open_tab(browser, phone=name == "phone")
     page = t.page
     try:
         page.goto(f"{site.url}/")
@@ -421,13 +429,13 @@ def test_screenshots(site: Site, browser: Browser, name: str) -> None:
         cite.scroll_into_view_if_needed()
         cite.locator(".cite-link").click()
         pop = cite.locator(".cite-pop")
-        assert pop.is_visible()
+        expect(pop).to_be_visible()
         box = pop.bounding_box()
         assert box is not None
         assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], box
         page.screenshot(path=SCREENSHOTS / f"story-citation-{name}.png")
         page.goto(f"{site.url}/settings")
-        page.screenshot(path=SCREENSHOTS / f"settings-{name}.png")
+        page.screenshot(path=SCREENSHOTS / f"settings-{name}.png", full_page=True)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"], "the settings page scrolls sideways"
         assert t.errors == []

@@ -30,8 +30,13 @@ sources_app = typer.Typer(help="Manage the feeds Herald watches.", no_args_is_he
 eval_app = typer.Typer(
     help="Evaluate stages on data files (metrics printed as JSON).", no_args_is_help=True
 )
+bench_app = typer.Typer(
+    help="Measure throughput and memory on this machine (numbers printed as JSON).",
+    no_args_is_help=True,
+)
 app.add_typer(sources_app, name="sources")
 app.add_typer(eval_app, name="eval")
+app.add_typer(bench_app, name="bench")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML settings file.")]
 
@@ -229,6 +234,70 @@ def sources_export(
     else:
         path.write_bytes(data)
         console.print(f"Wrote {path}")
+
+
+@sources_app.command("packs")
+def sources_packs(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the bundled source packs (from Kagi News kite-public) for `sources add-pack`."""
+    from rich.markup import escape
+
+    from herald.packs import list_packs
+
+    try:
+        packs = list_packs()
+    except HeraldError as e:
+        fail(str(e))
+        return
+    if as_json:
+        rows = [
+            {
+                "slug": p.slug,
+                "name": p.name,
+                "kind": p.kind,
+                "language": p.language,
+                "feeds": len(p.sources),
+            }
+            for p in packs
+        ]
+        console.print_json(json.dumps(rows))
+        return
+    table = Table("pack", "name", "kind", "language", "feeds")
+    for p in packs:
+        table.add_row(p.slug, escape(p.name), p.kind, p.language, str(len(p.sources)))
+    console.print(table)
+
+
+@sources_app.command("add-pack")
+def sources_add_pack(
+    names: Annotated[
+        list[str], typer.Argument(help="Pack slugs or names (see `herald sources packs`).")
+    ],
+    no_pages: Annotated[
+        bool, typer.Option("--no-pages", help="Never fetch article pages; use feed text.")
+    ] = False,
+) -> None:
+    """Add every feed of one or more bundled source packs (feeds already present are kept)."""
+    from dataclasses import replace
+
+    from herald.packs import get_pack
+
+    try:
+        packs = [get_pack(name) for name in names]
+        h = herald()
+        for pack in packs:
+            specs = pack.sources
+            if no_pages:
+                specs = tuple(replace(s, fetch_pages=False) for s in specs)
+            added = h.store.add_sources(specs, h.clock.now())
+            console.print(
+                f"Added {added} sources from {pack.slug} "
+                f"({len(pack.sources) - added} already present)"
+            )
+    except HeraldError as e:
+        fail(str(e))
+        return
 
 
 # --------------------------------------------------------------------------- stages
@@ -431,6 +500,38 @@ def eval_verify(
     from herald.nlp.embed import shared_embedder
 
     _print_json(run_verify_eval(file, output, shared_embedder(), None))
+
+
+# --------------------------------------------------------------------------- benchmarks
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    sources: Annotated[int, typer.Option(min=1, help="Sources (distinct feed URLs).")] = 10_000,
+    pages: Annotated[int, typer.Option(min=1, help="Article pages to extract.")] = 500,
+    data: Annotated[
+        Path, typer.Option(help="The shared data folder, with feeds/ and extraction/.")
+    ] = Path("../shared/data"),
+    json_only: Annotated[
+        bool, typer.Option("--json-only", help="Print only the JSON object, no progress.")
+    ] = False,
+) -> None:
+    """Feeds/s and pages/s from a loopback server of real files, and memory with many sources."""
+    from herald.bench.ingest_bench import BenchOptions, run_ingest_bench
+    from herald.pipeline.progress import NoProgress
+    from herald.progress import RichProgress
+
+    options = BenchOptions(data=data, sources=sources, pages=pages)
+    try:
+        if json_only:
+            result = run_ingest_bench(options, NoProgress())
+        else:
+            with RichProgress(err) as p:
+                result = run_ingest_bench(options, p)
+    except HeraldError as e:
+        fail(str(e))
+        return
+    _print_json(result)
 
 
 def _print_json(result: dict[str, Any]) -> None:
