@@ -301,12 +301,6 @@ def test_story_reads_in_order_and_citations_reveal_their_passage(site: Site, tab
     assert tab.errors == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a citation without Evidence for its number shows the source's title as the quoted "
-    "passage (herald.web.views._citation) and has no footnote; the verifier keeps evidence only "
-    "for citations among its ranked passages (herald.verify.checker._evidence)",
-)
 def test_every_citation_shows_a_passage_listed_under_its_source(site: Site, tab: Tab) -> None:
     page = tab.page
     page.goto(f"{site.url}/")

@@ -139,3 +139,14 @@ def test_score_pair_orders_faithful_above_unfaithful(embedder: MiniLMEmbedder) -
     faithful = "Springfield's council approved a $2.4 million budget for road repairs on Monday."
     unfaithful = "Springfield's council rejected a $9 million budget for new parks on Friday."
     assert score_pair(BUDGET, faithful, embedder) > score_pair(BUDGET, unfaithful, embedder)
+
+
+def test_a_citation_that_does_not_support_the_sentence_is_dropped(embedder: MiniLMEmbedder) -> None:
+    padded = Sentence(GOOD[3].text, (1, 2))  # the budget story [1] says nothing about snow
+    result = verify(_draft([*GOOD[:3], padded]), SOURCES, embedder, 0.45, 0.34)
+    kept = result.draft.sentences[-1]
+    assert kept.text == padded.text
+    assert kept.citations == (2,)
+    assert [e.citation for e in kept.evidence] == [2]
+    for sentence in result.draft.sentences:
+        assert [e.citation for e in sentence.evidence] == list(sentence.citations)

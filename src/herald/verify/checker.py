@@ -230,11 +230,17 @@ def _check_sentence(
         reasons.append(f"only {coverage:.0%} of its words are in the cited sources")
     if similarity < min_similarity:
         reasons.append(f"similarity {similarity:.2f} below {min_similarity:.2f}")
-    evidence = _evidence(ranked, sentence.citations)
+    evidence = _evidence_per_source(sentence, ranked, by_number, embedder, min_similarity)
+    supported_by = tuple(e.citation for e in evidence)
+    if not supported_by:
+        reasons.append("no cited source has a passage that supports it")
+    elif supported_by != sentence.citations:
+        kept = corpus([p for n in supported_by for p in by_number.get(n, [])])
+        reasons.extend(r for r in missing_facts(sentence.text, kept) if r not in reasons)
     score = round(0.5 * similarity + 0.5 * coverage, 4)
     if not reasons:
         verdict = SentenceVerdict(sentence.text, True, score, ("supported",), evidence)
-        return verdict, replace(sentence, evidence=evidence)
+        return verdict, replace(sentence, citations=supported_by, evidence=evidence)
     verdict = SentenceVerdict(sentence.text, False, score, tuple(reasons), evidence)
     return verdict, _replacement(sentence, ranked)
 
@@ -250,6 +256,26 @@ def _evidence(
                 passage.citation, passage.article_id, passage.text, round(value, 4)
             )
     return tuple(best[c] for c in citations if c in best)
+
+
+def _evidence_per_source(
+    sentence: Sentence,
+    ranked: Sequence[tuple[Passage, float]],
+    by_number: dict[int, list[Passage]],
+    embedder: Embedder,
+    min_similarity: float,
+) -> tuple[Evidence, ...]:
+    """Evidence from every cited source that has a supporting passage; a citation without
+    one is dropped, so a citation always shows a passage that supports its sentence."""
+    found = {e.citation: e for e in _evidence(ranked, sentence.citations)}
+    for number in sentence.citations:
+        if number in found:
+            continue
+        best = best_passages(sentence.text, by_number.get(number, []), embedder)
+        if best and best[0][1] >= min_similarity:
+            passage, value = best[0]
+            found[number] = Evidence(number, passage.article_id, passage.text, round(value, 4))
+    return tuple(found[n] for n in sentence.citations if n in found)
 
 
 def _replacement(sentence: Sentence, ranked: Sequence[tuple[Passage, float]]) -> Sentence | None:

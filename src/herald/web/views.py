@@ -163,7 +163,7 @@ def _citation(
         url=safe_url(ref.url) if ref else "",
         outlet=ref.outlet if ref else "",
         title=ref.title if ref else "",
-        passage=evidence.passage if evidence else (ref.title if ref else ""),
+        passage=evidence.passage if evidence else "",
         note_id=note_id,
     )
 
