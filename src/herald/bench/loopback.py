@@ -121,7 +121,9 @@ class _Site:
             self.routes[feed_path(i, name).encode()] = resource
         for i in range(int(manifest["page_count"]) if pages else 0):
             self.routes[page_path(i).encode()] = pages[i % len(pages)]
-        self.not_found = _resource(b"not found\n", "text/plain", validators=False).ok
+        self.not_found = _response(
+            "404 Not Found", {"Content-Type": "text/plain", "Content-Length": "10"}, b"not found\n"
+        )
         self.bad_request = _response(
             "400 Bad Request",
             {"Content-Length": "0", "Connection": "close"},

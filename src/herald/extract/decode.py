@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import codecs
 import re
-import unicodedata
 import zlib
 from dataclasses import dataclass
 
@@ -144,19 +143,20 @@ def _reject_binary(data: bytes) -> None:
             raise ExtractionError(f"binary input ({kind}), not HTML")
 
 
+# Control characters (Unicode category Cc) other than tab, newline, form feed and carriage
+# return, and the replacement character: signs of binary or wrongly decoded input.
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
+
+
 def _reject_non_html(text: str) -> None:
     sample = text[:_SAMPLE_CHARS]
     if not sample.strip():
         raise ExtractionError("empty input")
-    bad = sum(1 for ch in sample if ch == "\ufffd" or _is_control(ch))
+    bad = len(_BAD_CHARS.findall(sample))
     if bad > 0.02 * len(sample):
         raise ExtractionError(f"binary or undecodable input ({bad} bad characters in sample)")
     if not _TAG.search(sample):
         raise ExtractionError("input has no HTML tags")
-
-
-def _is_control(ch: str) -> bool:
-    return ch not in "\t\n\r\f" and unicodedata.category(ch) == "Cc"
 
 
 def _decode_bytes(data: bytes, hint: str | None, truncated: bool) -> Decoded:
