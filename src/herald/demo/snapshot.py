@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,55 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from herald.exceptions import ConfigError
+from herald.nlp.text import split_sentences
 
 SNAPSHOT_PATH = Path(__file__).resolve().parent / "snapshot.jsonl.gz"
 FEED_FORMATS = ("rss", "atom", "json")
 ORIGINS = ("multinews", "uci")
-
-_BOUNDARY = re.compile(r"([.!?][\"'”’)]?)\s+(?=[\"'“‘(]?[A-Z0-9])")
-_ABBREVIATIONS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "sr",
-        "jr",
-        "st",
-        "gen",
-        "col",
-        "lt",
-        "sgt",
-        "capt",
-        "gov",
-        "sen",
-        "rep",
-        "rev",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "vs",
-        "no",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "u.s",
-        "u.k",
-        "u.n",
-        "d.c",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -106,27 +61,6 @@ class SnapshotArticle:
         return " ".join(
             split_sentences(self.paragraphs[0] + " " + " ".join(self.paragraphs[1:3]))[:sentences]
         )
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split prose into sentences, keeping common abbreviations (``Mr.``, ``U.S.``) intact."""
-    out: list[str] = []
-    start = 0
-    for m in _BOUNDARY.finditer(text):
-        if _is_abbreviation(text[start : m.start(1)]):
-            continue
-        out.append(text[start : m.end(1)].strip())
-        start = m.end()
-    tail = text[start:].strip()
-    if tail:
-        out.append(tail)
-    return out
-
-
-def _is_abbreviation(before: str) -> bool:
-    words = before.split()
-    word = words[-1].lower().lstrip("(\"'“‘") if words else ""
-    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
 
 def article_from_json(data: dict[str, Any]) -> SnapshotArticle:
