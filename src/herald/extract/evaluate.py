@@ -27,47 +27,14 @@ from typing import Any
 
 import lxml.html
 
+from herald.ingest.text import BLOCK_TAGS
+
 Extractor = Callable[[bytes, str], str]
 """(page bytes, page URL) -> extracted text."""
 
 _SPACE = re.compile(r"\s+")
 _TOKEN = re.compile(r"\w+")
-_BLOCK_TAGS = frozenset(
-    {
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "br",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "figcaption",
-        "figure",
-        "footer",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "table",
-        "td",
-        "th",
-        "tr",
-        "ul",
-    }
-)
+_BLOCK_TAGS = BLOCK_TAGS | {"br", "nav", "td", "th"}
 
 
 @dataclass(frozen=True)
