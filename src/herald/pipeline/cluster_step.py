@@ -74,7 +74,7 @@ def _restore(h: Herald) -> OnlineClusterer:
     since = h.clock.now() - timedelta(hours=h.settings.cluster_window_hours)
     states = []
     for saved in h.store.active_story_states(since):
-        members = [h.store.get_article(member[0]) for member in saved.members]
+        members = h.store.story_articles(saved.story.id)
         vectors = h.store.article_embeddings([m.id for m in members])
         if members:
             states.append(restore_state(saved.story.id, members, vectors))
