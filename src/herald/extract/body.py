@@ -15,6 +15,7 @@ Three repairs, each chosen by measurement on the trafilatura and Readability tes
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from lxml import etree
 from trafilatura.xml import xmltotxt
@@ -156,14 +157,17 @@ def _squash(text: str) -> str:
     return _SPACE.sub("", text)
 
 
-def with_lede(paragraphs: list[str], description: str, page_text: str) -> list[str]:
-    """Prepend the page description if the page shows it and the body lacks it."""
+def with_lede(paragraphs: list[str], description: str, page_text: Callable[[], str]) -> list[str]:
+    """Prepend the page description if the page shows it and the body lacks it.
+
+    ``page_text`` gives the page's visible text; it is called only when needed (it walks
+    the whole page)."""
     lede = normalize_space(description)
     if len(lede) < LEDE_MIN_CHARS:
         return paragraphs
     body = _squash(" ".join(paragraphs))
     if _squash(lede[:LEDE_PREFIX_CHARS]) in body:
         return paragraphs
-    if _squash(lede) not in _squash(page_text):
+    if _squash(lede) not in _squash(page_text()):
         return paragraphs
     return [lede, *paragraphs]

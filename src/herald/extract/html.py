@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from typing import Any
 from urllib.parse import urlsplit
 
 import trafilatura
@@ -38,9 +37,17 @@ from herald.extract.body import (
 )
 from herald.extract.decode import decode_html
 from herald.extract.metadata import PageMetadata, parse_datetime, read_metadata
+from herald.extract.trafmeta import TrafilaturaMetadata, trafilatura_metadata
 from herald.types import Extraction, ExtractStatus
 
-__all__ = ["LISTING_LINK_SHARE", "choose_title", "clean_title", "extract_article", "parse_html"]
+__all__ = [
+    "LISTING_LINK_SHARE",
+    "choose_title",
+    "clean_title",
+    "extract_article",
+    "parse_html",
+    "warm_up",
+]
 
 LISTING_LINK_SHARE = 0.6
 """A body with at least this share of its characters in link text is a listing (on the
@@ -87,8 +94,24 @@ def extract_article(
 
 def _extract(tree: HtmlElement, url: str, min_chars: int) -> Extraction:
     metadata = read_metadata(tree, url)
-    found = _run_trafilatura(tree, url)
+    extra = trafilatura_metadata(
+        tree, url, need_date=metadata.published is None, need_author=not metadata.author
+    )
+    found = _run_trafilatura(tree, url or extra.url, extra)
     return _decide(tree, url, metadata, found, min_chars)
+
+
+_WARM_PAGE = (
+    "<html lang='en'><head><title>Warm-up | Herald</title></head><body><article>"
+    "<h1>Warm-up</h1><p>Published on March 3rd, 2014 by Herald.</p>"
+    + "<p>This page only loads the extractor's modules and caches before real work.</p>" * 5
+    + "</article></body></html>"
+)
+
+
+def warm_up() -> None:
+    """Load the extractor's modules and lazy caches (run once in each worker process)."""
+    extract_article(_WARM_PAGE, "https://example.com/2014/03/03/warm-up")
 
 
 def parse_html(html: bytes | str, encoding: str | None = None) -> HtmlElement:
@@ -99,7 +122,7 @@ def parse_html(html: bytes | str, encoding: str | None = None) -> HtmlElement:
         tree = _load(f"<html><body>{text}</body></html>")
     if tree is None:
         raise ExtractionError("the HTML parser found no document")
-    elements = sum(1 for _ in tree.iter())
+    elements = int(tree.xpath("count(//*)"))
     if elements > MAX_ELEMENTS:
         raise ExtractionError(f"page too large: {elements} elements (limit {MAX_ELEMENTS})")
     return tree
@@ -113,7 +136,7 @@ def _load(text: str) -> HtmlElement | None:
     return tree if isinstance(tree, HtmlElement) else None
 
 
-def _run_trafilatura(tree: HtmlElement, url: str) -> _Found:
+def _run_trafilatura(tree: HtmlElement, url: str, extra: TrafilaturaMetadata) -> _Found:
     document = trafilatura.bare_extraction(
         tree,
         url=url or None,
@@ -121,23 +144,18 @@ def _run_trafilatura(tree: HtmlElement, url: str) -> _Found:
         include_tables=True,
         include_links=True,
         include_formatting=False,
-        with_metadata=True,
+        with_metadata=False,
     )
     if document is None:
         return _NOTHING
     return _Found(
-        title=_attribute(document, "title"),
-        author=_attribute(document, "author"),
-        date=_attribute(document, "date"),
-        site_name=_attribute(document, "sitename"),
-        description=_attribute(document, "description"),
+        title=normalize_space(extra.title),
+        author=normalize_space(extra.author),
+        date=normalize_space(extra.date),
+        site_name=normalize_space(extra.site_name),
+        description=normalize_space(extra.description),
         body=getattr(document, "body", None),
     )
-
-
-def _attribute(document: Any, name: str) -> str:
-    value = getattr(document, name, None)
-    return normalize_space(value) if isinstance(value, str) else ""
 
 
 def _decide(
@@ -156,7 +174,7 @@ def _decide(
         reason = f"{share:.0%} of the main text is link text: a listing, not an article"
         return replace(base, status=ExtractStatus.NOT_ARTICLE, reason=reason)
     description = found.description or metadata.description
-    paragraphs = with_lede(drop_trailer(paragraphs), description, visible_text(tree))
+    paragraphs = with_lede(drop_trailer(paragraphs), description, lambda: visible_text(tree))
     text = "\n\n".join(paragraphs)
     if len(text) < min_chars:
         reason = f"text has {len(text)} characters, fewer than {min_chars}"
