@@ -15,6 +15,7 @@ from herald.config import Settings
 from herald.exceptions import ConfigError
 from herald.nlp.embed import Embedder
 from herald.store.store import Store
+from herald.workers import WorkerPool, worker_count
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Herald:
     store: Store
     clock: Clock
     _embedder: Embedder | None = field(default=None, repr=False)
+    _pool: WorkerPool | None = field(default=None, repr=False)
 
     @property
     def embedder(self) -> Embedder:
@@ -34,6 +36,19 @@ class Herald:
 
             self._embedder = shared_embedder()
         return self._embedder
+
+    @property
+    def pool(self) -> WorkerPool:
+        """Worker processes for feed parsing and page extraction (``workers`` setting),
+        started on first use and kept until ``close`` so later rounds reuse them."""
+        if self._pool is None:
+            from herald.pipeline.warm import warm_worker
+
+            s = self.settings
+            self._pool = WorkerPool(
+                worker_count(s.workers), s.work_timeout, name="herald-worker", warm=warm_worker
+            )
+        return self._pool
 
     @property
     def secret_key(self) -> str:
@@ -48,6 +63,9 @@ class Herald:
         return path.read_text().strip()
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         self.store.close()
 
 

@@ -45,6 +45,8 @@ class Settings:
     poll_interval: float = 900.0
     # extraction
     min_article_chars: int = 200
+    workers: int = 0
+    work_timeout: float = 30.0
     # clustering
     cluster_threshold: float = 0.6
     cluster_window_hours: float = 72.0
@@ -111,6 +113,10 @@ HELP: dict[str, str] = {
     "source_backoff_max": "Longest wait of a failing source, seconds.",
     "poll_interval": "Seconds between polls of a healthy source and between `herald run` rounds.",
     "min_article_chars": "Extracted text shorter than this is marked too_short.",
+    "workers": "Worker processes that parse feeds and extract pages (0: one per CPU core;"
+    " -1: none, work runs in the main process without a time limit).",
+    "work_timeout": "Seconds one feed parse or page extraction may take before its worker is"
+    " killed and the item recorded as an error.",
     "cluster_threshold": "Cosine similarity an article needs to join a story.",
     "cluster_window_hours": "Stories older than this (last article) take no new articles.",
     "trend_half_life_hours": "Half-life of an article's weight in the trending score.",

@@ -59,6 +59,14 @@ class ExtractionError(HeraldError):
     """Article extraction failed unexpectedly."""
 
 
+class WorkerError(HeraldError):
+    """A worker process failed a job: it crashed, or it ran past its time limit."""
+
+
+class WorkerTimeoutError(WorkerError):
+    """A job ran past its time limit; its worker process was killed."""
+
+
 class ModelError(HeraldError):
     """An embedding or language model is missing or failed."""
 
