@@ -6,6 +6,7 @@ Heavy parts (models, the web framework, database drivers) are imported inside co
 
 from __future__ import annotations
 
+import atexit
 import json
 import sys
 from pathlib import Path
@@ -59,7 +60,9 @@ def herald(overrides: dict[str, Any] | None = None) -> Herald:
     s = settings()
     if overrides:
         s = s.with_overrides(**overrides)
-    return make_herald(s)
+    h = make_herald(s)
+    atexit.register(h.close)  # stops worker processes and the database pool on exit
+    return h
 
 
 def fail(message: str) -> None:
@@ -333,8 +336,13 @@ def extract(
     """Extract article text: from FILEs (with --json), or for every pending article."""
     if files:
         from herald.extract.cli_json import extract_files
+        from herald.pipeline.warm import warm_worker
+        from herald.workers import WorkerPool, worker_count
 
-        result = extract_files(files)
+        s = settings()
+        workers = worker_count(s.workers) if len(files) > 1 else 0
+        with WorkerPool(workers, s.work_timeout, warm=warm_worker) as pool:
+            result = extract_files(files, s.min_article_chars, pool)
         sys.stdout.write(
             json.dumps(result, ensure_ascii=False, indent=None if as_json else 2) + "\n"
         )

@@ -11,24 +11,47 @@ from __future__ import annotations
 import gzip
 import zlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from herald.exceptions import WorkerError, WorkerTimeoutError
 from herald.extract.decode import MAX_INPUT_BYTES
 from herald.extract.html import extract_article
 from herald.types import Extraction, ExtractStatus
+from herald.workers import WorkerPool
 
 SUFFIXES = (".html.gz", ".html")
 
 
-def extract_files(paths: Sequence[Path], min_chars: int = 200) -> dict[str, dict[str, Any]]:
-    """{name: {title, text, author, published (ISO 8601 UTC or None), language, status}}."""
+def extract_files(
+    paths: Sequence[Path], min_chars: int = 200, pool: WorkerPool | None = None
+) -> dict[str, dict[str, Any]]:
+    """{name: {title, text, author, published (ISO 8601 UTC or None), language, status}}.
+
+    With a ``pool``, pages are extracted in its worker processes, each under its time limit
+    (a page that runs past it is an ``error`` with the reason)."""
+    named = [(name, path) for path in paths if (name := page_name(path)) is not None]
+    if pool is None or pool.size == 0:
+        extractions = [_extract_file(path, min_chars) for _, path in named]
+    else:
+        with ThreadPoolExecutor(pool.size) as threads:
+            extractions = list(
+                threads.map(lambda p: _in_pool(pool, p, min_chars), [p for _, p in named])
+            )
     results: dict[str, dict[str, Any]] = {}
-    for path in paths:
-        name = page_name(path)
-        if name is not None:
-            results[name] = as_json(_extract_file(path, min_chars))
+    for (name, _), extraction in zip(named, extractions, strict=True):
+        results[name] = as_json(extraction)
     return results
+
+
+def _in_pool(pool: WorkerPool, path: Path, min_chars: int) -> Extraction:
+    try:
+        return pool.run(_extract_file, path, min_chars)
+    except WorkerTimeoutError as e:
+        return Extraction(ExtractStatus.ERROR, f"extraction {e}")
+    except WorkerError as e:
+        return Extraction(ExtractStatus.ERROR, f"extraction failed: {e}")
 
 
 def page_name(path: Path) -> str | None:

@@ -77,7 +77,11 @@ def shingle_similarity(a: str, b: str) -> float:
 
 def fingerprint(text: str) -> str:
     """64-bit SimHash of the text's shingles as 16 lower-case hex digits."""
-    hashes = shingle_hashes(text)
+    return fingerprint_of(shingle_hashes(text))
+
+
+def fingerprint_of(hashes: Hashes) -> str:
+    """``fingerprint`` of ``shingle_hashes`` output."""
     if len(hashes) == 0:
         return "0" * 16
     shifts = np.arange(64, dtype=np.uint64)
@@ -179,15 +183,22 @@ class NearDuplicateIndex(Generic[K]):
         return key in self._slots
 
     def signature(self, text: str) -> Signature | None:
-        """The text's MinHash signature, or None for a text without words."""
-        hashes = shingle_hashes(text)
+        """The text's MinHash signature, or None for a text without words (indexes built
+        with the same bands, rows and seed give the same signature, in any process)."""
+        return self.signature_of(shingle_hashes(text))
+
+    def signature_of(self, hashes: Hashes) -> Signature | None:
+        """The MinHash signature of ``shingle_hashes`` output (None when empty)."""
         return self._hasher.signature(hashes) if len(hashes) else None
 
     def add(self, key: K, text: str) -> None:
         """Index a text under key, replacing the key's earlier text; a text without words
         is not indexed."""
+        self.add_signature(key, self.signature(text))
+
+    def add_signature(self, key: K, signature: Signature | None) -> None:
+        """``add`` for a signature computed earlier (None: only forget the key)."""
         self.remove(key)
-        signature = self.signature(text)
         if signature is None:
             return
         slot = len(self._keys)
@@ -211,7 +222,17 @@ class NearDuplicateIndex(Generic[K]):
 
     def matches(self, text: str, threshold: float = 0.8) -> list[tuple[K, float]]:
         """Indexed keys with estimated Jaccard >= threshold, most similar first."""
-        signature = self.signature(text)
+        return self.matches_signature(self.signature(text), threshold)
+
+    def find_signature(self, signature: Signature | None, threshold: float = 0.8) -> K | None:
+        """``find`` for a signature computed earlier."""
+        matches = self.matches_signature(signature, threshold)
+        return matches[0][0] if matches else None
+
+    def matches_signature(
+        self, signature: Signature | None, threshold: float = 0.8
+    ) -> list[tuple[K, float]]:
+        """``matches`` for a signature computed earlier."""
         if signature is None:
             return []
         slots = np.unique(self._table.lookup(self._band_keys(signature)))

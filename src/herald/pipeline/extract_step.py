@@ -7,15 +7,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from herald.app import Herald
-from herald.exceptions import BlockedError, HeraldError
-from herald.extract.dedupe import NearDuplicateIndex, fingerprint
-from herald.extract.html import extract_article
+from herald.exceptions import BlockedError, HeraldError, WorkerError, WorkerTimeoutError
+from herald.extract.dedupe import NearDuplicateIndex
+from herald.extract.page import ExtractedPage, extract_page, page_signature
 from herald.ingest.fetch import Fetcher
 from herald.pipeline.progress import NoProgress, Progress
 from herald.store.store import ExtractionUpdate
-from herald.types import Extraction, ExtractStatus, FetchResult
+from herald.types import Extraction, ExtractStatus
+from herald.workers import WorkerPool
 
-BATCH = 200
+BATCH = 100
+IN_FLIGHT_PER_CONNECTION = 2
 
 
 @dataclass
@@ -34,22 +36,69 @@ def extract(h: Herald, progress: Progress | None = None) -> ExtractReport:
 
 
 async def extract_async(h: Herald, progress: Progress) -> ExtractReport:
+    """Fetch and extract pending pages; extraction runs in worker processes (``workers``),
+    each page under the ``work_timeout`` limit, while the event loop keeps fetching.
+
+    Pages are in flight continuously (at most ``IN_FLIGHT_PER_CONNECTION`` per allowed
+    connection); results are stored in the order of the pending list, ``BATCH`` at a time,
+    so the near-duplicate check always sees the earlier article first and a killed round
+    leaves only unsaved pages pending."""
     report = ExtractReport()
     index = _load_index(h)
     pending = h.store.pending_extractions(limit=100_000)
     progress.start("Extracting articles", len(pending))
+    results: list[ExtractedPage | None] = [None] * len(pending)
+    saved = 0
+
+    def save_ready(final: bool) -> None:
+        nonlocal saved
+        ready = saved
+        while ready < len(pending) and results[ready] is not None:
+            ready += 1
+        if ready - saved < BATCH and not (final and ready > saved):
+            return
+        updates = [
+            _update(aid, page, index, report)
+            for (aid, _, _), page in zip(pending[saved:ready], results[saved:ready], strict=True)
+            if page is not None
+        ]
+        h.store.save_extractions(updates)
+        progress.advance(ready - saved)
+        saved = ready
+
+    todo = iter(enumerate(pending))  # shared by the lanes below
+    lanes = min(len(pending), max(1, h.settings.total_concurrency) * IN_FLIGHT_PER_CONNECTION)
     async with Fetcher(h.settings) as fetcher:
-        for start in range(0, len(pending), BATCH):
-            batch = pending[start : start + BATCH]
-            results = await fetcher.fetch_many([url for _, url, _ in batch])
-            updates = [
-                _update(h, aid, summary, res, index, report)
-                for (aid, _, summary), res in zip(batch, results, strict=True)
-            ]
-            h.store.save_extractions(updates)
-            progress.advance(len(batch))
+
+        async def lane() -> None:
+            for i, (_, url, summary) in todo:
+                results[i] = await _fetch_extract(h, fetcher, h.pool, url, summary)
+                save_ready(final=False)
+
+        await asyncio.gather(*(lane() for _ in range(lanes)))
+    save_ready(final=True)
     progress.finish()
     return report
+
+
+async def _fetch_extract(
+    h: Herald, fetcher: Fetcher, pool: WorkerPool, url: str, summary: str
+) -> ExtractedPage:
+    """One page fetched and extracted; every failure is an extraction with a reason."""
+    try:
+        result = await fetcher.fetch(url)
+    except BlockedError as e:
+        return page_signature(Extraction(ExtractStatus.BLOCKED, str(e)), summary)
+    except HeraldError as e:
+        return page_signature(Extraction(ExtractStatus.ERROR, str(e)), summary)
+    encoding = _charset(result.headers.get("content-type", ""))
+    args = (result.content, result.url, h.settings.min_article_chars, encoding, summary)
+    try:
+        return await pool.run_async(extract_page, *args)
+    except WorkerTimeoutError as e:
+        return page_signature(Extraction(ExtractStatus.ERROR, f"extraction {e}"), summary)
+    except WorkerError as e:
+        return page_signature(Extraction(ExtractStatus.ERROR, f"extraction failed: {e}"), summary)
 
 
 def _load_index(h: Herald) -> NearDuplicateIndex[int]:
@@ -61,48 +110,33 @@ def _load_index(h: Herald) -> NearDuplicateIndex[int]:
 
 
 def _update(
-    h: Herald,
     article_id: int,
-    summary: str,
-    result: FetchResult | HeraldError,
+    page: ExtractedPage,
     index: NearDuplicateIndex[int],
     report: ExtractReport,
 ) -> ExtractionUpdate:
     report.pages += 1
-    extraction = _extraction(h, result)
-    text = extraction.text if extraction.status is ExtractStatus.OK else ""
-    if extraction.status is ExtractStatus.OK:
+    extraction = page.extraction
+    ok = extraction.status is ExtractStatus.OK
+    if ok:
         report.ok += 1
     else:
         report.failed += 1
-    body = text or summary
-    fp = fingerprint(body) if body else ""
-    duplicate_of = index.find(body) if body else None
+    duplicate_of = index.find_signature(page.signature)
     if duplicate_of is not None:
         report.duplicates += 1
-    elif body:
-        index.add(article_id, body)
+    else:
+        index.add_signature(article_id, page.signature)
     return ExtractionUpdate(
         article_id=article_id,
         status=extraction.status,
         reason=extraction.reason,
-        text=text,
+        text=extraction.text if ok else "",
         author=extraction.author,
         language=extraction.language,
         image_url=extraction.image_url,
-        content_hash=fp,
+        content_hash=page.fingerprint,
         duplicate_of=duplicate_of,
-    )
-
-
-def _extraction(h: Herald, result: FetchResult | HeraldError) -> Extraction:
-    if isinstance(result, BlockedError):
-        return Extraction(ExtractStatus.BLOCKED, str(result))
-    if isinstance(result, HeraldError):
-        return Extraction(ExtractStatus.ERROR, str(result))
-    encoding = _charset(result.headers.get("content-type", ""))
-    return extract_article(
-        result.content, result.url, min_chars=h.settings.min_article_chars, encoding=encoding
     )
 
 

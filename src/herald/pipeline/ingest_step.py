@@ -8,14 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from herald.app import Herald
-from herald.exceptions import HeraldError
+from herald.exceptions import FeedParseError, HeraldError, WorkerTimeoutError
 from herald.ingest.fetch import Fetcher
 from herald.ingest.parse import parse_feed
 from herald.ingest.schedule import next_attempt_after_failure, next_attempt_after_success
 from herald.ingest.urls import canonicalize
 from herald.pipeline.progress import NoProgress, Progress
 from herald.store.store import NewEntry
-from herald.types import FeedItem, FetchResult, Source
+from herald.types import FeedItem, FetchResult, ParsedFeed, Source
+from herald.workers import WorkerPool
 
 
 @dataclass
@@ -47,7 +48,8 @@ async def ingest_async(h: Herald, progress: Progress, *, force: bool = False) ->
                 result = await fetcher.fetch(
                     source.url, etag=source.etag, last_modified=source.last_modified
                 )
-                _store_feed(h, source, result, report)
+                parsed = None if result.not_modified else await _parse(h.pool, result)
+                _store_feed(h, source, result, parsed, report)
             except HeraldError as e:
                 _record_failure(h, source, str(e), report)
             progress.advance()
@@ -57,14 +59,28 @@ async def ingest_async(h: Herald, progress: Progress, *, force: bool = False) ->
     return report
 
 
-def _store_feed(h: Herald, source: Source, result: FetchResult, report: IngestReport) -> None:
+async def _parse(pool: WorkerPool, result: FetchResult) -> ParsedFeed:
+    """The fetched feed parsed in a worker process (under the ``work_timeout`` limit)."""
+    content_type = result.headers.get("content-type", "")
+    try:
+        return await pool.run_async(parse_feed, result.content, result.url, content_type)
+    except WorkerTimeoutError as e:
+        raise FeedParseError(f"parsing the feed {e}") from e
+
+
+def _store_feed(
+    h: Herald,
+    source: Source,
+    result: FetchResult,
+    parsed: ParsedFeed | None,
+    report: IngestReport,
+) -> None:
     now = h.clock.now()
     next_at = next_attempt_after_success(now, h.settings.poll_interval)
-    if result.not_modified:
+    if parsed is None:
         report.not_modified += 1
         h.store.record_fetch_success(source.id, now, source.etag, source.last_modified, next_at)
         return
-    parsed = parse_feed(result.content, result.url, result.headers.get("content-type", ""))
     entries = [to_entry(item, now) for item in parsed.items]
     report.new_entries += h.store.add_entries(source.id, entries, now, source.fetch_pages)
     report.fetched += 1
