@@ -9,8 +9,9 @@
   ``with`` (true positives), ``without`` found (false positives) and ``with`` missing (false
   negatives); trafilatura pins its floors on that F1.
 * ``readability_test_pages``: Mozilla Readability's cases (``source.html``, ``expected.html``);
-  the score is the bag-of-words token F1 of the extracted text against the text of the
-  expected HTML, averaged over pages whose expected text has tokens.
+  the scores are the bag-of-words token F1 and the bag-of-shingles F1 (4-word shingles, the
+  measure of the article-extraction benchmarks) of the extracted text against the text of
+  the expected HTML, averaged over pages whose expected text has tokens.
 """
 
 from __future__ import annotations
@@ -158,7 +159,28 @@ def tokens(text: str) -> Counter[str]:
 
 def token_f1(predicted: str, expected: str) -> float:
     """Bag-of-words F1 of two texts (lower-cased word tokens)."""
-    guess, gold = tokens(predicted), tokens(expected)
+    return _bag_f1(tokens(predicted), tokens(expected))
+
+
+SHINGLE_SIZE = 4
+
+
+def shingles(text: str, size: int = SHINGLE_SIZE) -> Counter[tuple[str, ...]]:
+    """The bag of ``size``-word shingles of a text (lower-cased word tokens); a text shorter
+    than ``size`` words is one shingle."""
+    words = _TOKEN.findall(text.lower())
+    if len(words) < size:
+        return Counter([tuple(words)]) if words else Counter()
+    return Counter(tuple(words[i : i + size]) for i in range(len(words) - size + 1))
+
+
+def shingle_f1(predicted: str, expected: str) -> float:
+    """Bag-of-shingles F1 (4-word shingles), the article-extraction benchmark measure: it
+    rewards getting the text in order and penalizes boilerplate and missing paragraphs."""
+    return _bag_f1(shingles(predicted), shingles(expected))
+
+
+def _bag_f1(guess: Counter[Any], gold: Counter[Any]) -> float:
     common = sum((guess & gold).values())
     if not common:
         return 0.0
@@ -245,15 +267,20 @@ def evaluate_trafilatura_set(
 
 
 def evaluate_readability_set(folder: Path, systems: list[str], workers: int = 1) -> dict[str, Any]:
-    """Mean token F1 of each system against the expected article text."""
+    """Mean token F1 and bag-of-shingles F1 of each system against the expected text."""
     cases = [case for case in readability_cases(folder) if tokens(expected_text(case))]
     golds = [expected_text(case) for case in cases]
     report: dict[str, Any] = {"pages": len(cases)}
     for system in systems:
         results = list(run_parallel(_readability_job, [(system, c) for c in cases], workers))
-        scores = [token_f1(text, gold) for (text, _), gold in zip(results, golds, strict=True)]
+        pairs = list(zip((text for text, _ in results), golds, strict=True))
+        scores = [token_f1(text, gold) for text, gold in pairs]
+        shingle_scores = [shingle_f1(text, gold) for text, gold in pairs]
         report[system] = {
             "token_f1": round(sum(scores) / len(scores), 4) if scores else 0.0,
+            "shingle_f1": (
+                round(sum(shingle_scores) / len(shingle_scores), 4) if shingle_scores else 0.0
+            ),
             "statuses": dict(Counter(s for _, s in results)),
         }
     return report
