@@ -30,6 +30,16 @@ builds a URL with another host name for the same server. Every request is logged
 ``srv.requests`` (thread-safe copies). An exception in a handler answers 500 and is kept in
 ``srv.errors``. The server runs in a daemon thread and stops when the ``with`` block ends,
 interrupting any ``delay`` still running.
+
+HTTPS: pass a server ``ssl.SSLContext`` (see ``tests/support/tls.py``) and the URLs become
+``https://``::
+
+    with LocalServer(tls=certs.server) as srv:      # the certificate is for "localhost"
+        url = srv.url("/feed.xml", host="localhost")
+
+The TLS handshake runs in the connection's own thread. ``srv.connections`` counts the TCP
+connections accepted (with or without TLS); failed handshakes are kept, quietly, in
+``srv.tls_errors`` (never in ``srv.errors``).
 """
 
 from __future__ import annotations
@@ -38,6 +48,8 @@ import contextlib
 import gzip as gzip_module
 import mimetypes
 import socket
+import ssl
+import sys
 import threading
 import time
 import traceback
@@ -47,6 +59,7 @@ from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 __all__ = ["Handler", "LocalServer", "Request", "Response"]
@@ -109,13 +122,21 @@ Handler = Callable[[Request], Response]
 
 
 class LocalServer:
-    """A threaded HTTP/1.1 server on ``host`` (default 127.0.0.1) and an ephemeral port."""
+    """A threaded HTTP/1.1 server on ``host`` (default 127.0.0.1) and an ephemeral port.
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    With ``tls`` (a server-side ``ssl.SSLContext``) it speaks HTTPS instead of HTTP.
+    """
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None
+    ) -> None:
         self._routes: dict[str, Handler] = {}
         self._dirs: dict[str, Path] = {}
         self._requests: list[Request] = []
         self.errors: list[str] = []
+        self.tls = tls
+        self.tls_errors: list[str] = []
+        self._connections = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = _Server((host, port), _RequestHandler, self)
@@ -161,14 +182,18 @@ class LocalServer:
         return int(self._server.server_address[1])
 
     @property
+    def scheme(self) -> str:
+        return "https" if self.tls is not None else "http"
+
+    @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def url(self, path: str = "/", *, host: str | None = None) -> str:
         """Absolute URL of ``path`` on this server, optionally under another host name."""
         if not path.startswith("/"):
             path = "/" + path
-        return f"http://{host or self.host}:{self.port}{path}"
+        return f"{self.scheme}://{host or self.host}:{self.port}{path}"
 
     # ------------------------------------------------------------------ routes
 
@@ -242,11 +267,25 @@ class LocalServer:
         with self._lock:
             self._requests.clear()
 
+    @property
+    def connections(self) -> int:
+        """TCP connections accepted so far (before any TLS handshake)."""
+        with self._lock:
+            return self._connections
+
     # ------------------------------------------------------------------ dispatch (server threads)
 
     def _record(self, request: Request) -> None:
         with self._lock:
             self._requests.append(request)
+
+    def _count_connection(self) -> None:
+        with self._lock:
+            self._connections += 1
+
+    def _record_tls_error(self, error: BaseException) -> None:
+        with self._lock:
+            self.tls_errors.append(f"{type(error).__name__}: {error}")
 
     def _dispatch(self, request: Request) -> Response:
         handler = self._find(request)
@@ -324,9 +363,51 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, handler)
 
     def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        self.owner._count_connection()
         with self._connections_lock:
             self._connections.add(request)
         super().process_request(request, client_address)
+
+    def process_request_thread(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        """In the connection's thread: the TLS handshake first, when serving HTTPS."""
+        if self.owner.tls is not None:
+            wrapped = self._start_tls(request, self.owner.tls)
+            if wrapped is None:
+                return
+            request = wrapped
+        super().process_request_thread(request, client_address)
+
+    def _start_tls(self, raw: socket.socket, context: ssl.SSLContext) -> ssl.SSLSocket | None:
+        """The connection wrapped in TLS after a handshake, or None if the handshake failed."""
+        wrapped: ssl.SSLSocket | None = None
+        with self._connections_lock:
+            self._connections.discard(raw)
+            if not self.owner._stopping.is_set():
+                try:  # wrap_socket takes the file descriptor over from ``raw``
+                    wrapped = context.wrap_socket(
+                        raw, server_side=True, do_handshake_on_connect=False
+                    )
+                except OSError as e:
+                    self.owner._record_tls_error(e)
+                else:
+                    self._connections.add(wrapped)
+        if wrapped is None:
+            raw.close()
+            return None
+        try:
+            wrapped.do_handshake()
+        except OSError as e:  # ssl.SSLError included; e.g. the client refused the certificate
+            self.owner._record_tls_error(e)
+            self.shutdown_request(wrapped)
+            return None
+        return wrapped
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if self.owner.tls is not None and isinstance(error, (ssl.SSLError, ConnectionError)):
+            self.owner._record_tls_error(error)  # e.g. a client closing without close_notify
+            return
+        super().handle_error(request, client_address)
 
     def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
         with self._connections_lock:

@@ -21,6 +21,7 @@ import asyncio
 import email.utils
 import logging
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -279,7 +280,11 @@ class Fetcher:
                 raise _TransientError(error) from e
             except httpx.TimeoutException as e:
                 raise self._timeout_error(url, e) from e
-            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as e:
+            except httpx.ConnectError as e:
+                if _certificate_failure(e):  # retrying cannot fix a bad certificate
+                    raise FetchError(f"TLS certificate of {url} refused: {_describe(e)}") from e
+                raise _TransientError(_transport_error(url, e)) from e
+            except (httpx.RemoteProtocolError, httpx.ReadError) as e:
                 raise _TransientError(_transport_error(url, e)) from e
             except BlockedError as e:  # raised by the guarded connection, after DNS
                 raise BlockedError(f"refused {url}: {e}") from e
@@ -430,6 +435,20 @@ def _transport_error(url: str, error: Exception) -> FetchError:
     if isinstance(error, httpx.ConnectError):
         return FetchError(f"could not connect to {url}: {_describe(error)}")
     return FetchError(f"connection to {url} failed: {_describe(error)}")
+
+
+def _certificate_failure(error: BaseException) -> bool:
+    """Whether a connection failed on certificate verification (anywhere in its causes)."""
+    seen: BaseException | None = error
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(
+            seen
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _describe(error: BaseException) -> str:
