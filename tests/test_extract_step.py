@@ -36,10 +36,10 @@ def server(shared_data: Path) -> Iterator[LocalServer]:
 
 def _queue(h: Herald, server: LocalServer, paths: list[str]) -> None:
     now = h.clock.now()
-    for i, path in enumerate(paths):
+    for path in paths:
+        name = path.strip("/").replace("/", "-")
         source = h.store.add_source(
-            SourceSpec(url=server.url(f"/feed-{i}.xml"), title=f"Outlet {i}", fetch_pages=True),
-            now,
+            SourceSpec(url=server.url(f"/feed-{name}.xml"), title=name, fetch_pages=True), now
         )
         url = server.url(path)
         entry = NewEntry(
@@ -125,3 +125,21 @@ def test_no_workers_setting_extracts_in_this_process(
     finally:
         h.close()
     assert report.ok == 1
+
+
+def test_the_wire_index_is_kept_between_rounds_and_topped_up(
+    settings: Settings, server: LocalServer
+) -> None:
+    h = make_herald(replace(settings, workers=1))
+    try:
+        _queue(h, server, ["/news/nytimes-1"])
+        extract(h)
+        cached = h.caches["extract.wire_index"]
+        _queue(h, server, ["/wire/nytimes-1-copy"])
+        report = extract(h)
+        assert h.caches["extract.wire_index"] is cached  # not rebuilt
+        assert report.duplicates == 1
+        rows = _rows(h)
+    finally:
+        h.close()
+    assert rows["wire/nytimes-1-copy"][2] == server.url("/news/nytimes-1")

@@ -27,6 +27,9 @@ class Herald:
     clock: Clock
     _embedder: Embedder | None = field(default=None, repr=False)
     _pool: WorkerPool | None = field(default=None, repr=False)
+    caches: dict[str, object] = field(default_factory=dict, repr=False)
+    """Per-process state a stage keeps between rounds of ``herald run`` (rebuildable from
+    storage at any time: losing it only costs time)."""
 
     @property
     def embedder(self) -> Embedder:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from herald.app import Herald
 from herald.exceptions import BlockedError, HeraldError, WorkerError, WorkerTimeoutError
@@ -17,6 +17,8 @@ from herald.types import Extraction, ExtractStatus
 from herald.workers import WorkerPool
 
 BATCH = 100
+REBUILD_SHARE = 0.25
+_CACHE_KEY = "extract.wire_index"
 IN_FLIGHT_PER_CONNECTION = 2
 
 
@@ -101,12 +103,31 @@ async def _fetch_extract(
         return page_signature(Extraction(ExtractStatus.ERROR, f"extraction failed: {e}"), summary)
 
 
+@dataclass
+class _WireIndex:
+    """The wire-copy index kept between rounds, and how far into the articles it has read."""
+
+    index: NearDuplicateIndex[int]
+    last_id: int
+    built: datetime
+
+
 def _load_index(h: Herald) -> NearDuplicateIndex[int]:
-    index: NearDuplicateIndex[int] = NearDuplicateIndex()
-    since = h.clock.now() - timedelta(hours=h.settings.cluster_window_hours)
-    for article_id, body in h.store.recent_originals(since):
-        index.add(article_id, body)
-    return index
+    """The recent originals' index: built from storage on the first round, then topped up
+    with originals whose id is above the last one read (pages this process extracts are
+    added as it goes); rebuilt every ``REBUILD_SHARE`` of the window, so old articles leave
+    it and anything another process extracted out of id order is read."""
+    now = h.clock.now()
+    window = timedelta(hours=h.settings.cluster_window_hours)
+    cached = h.caches.get(_CACHE_KEY)
+    if not isinstance(cached, _WireIndex) or now - cached.built > window * REBUILD_SHARE:
+        cached = _WireIndex(NearDuplicateIndex(), 0, now)
+        h.caches[_CACHE_KEY] = cached
+    for article_id, body in h.store.recent_originals(now - window, after_id=cached.last_id):
+        if article_id not in cached.index:
+            cached.index.add(article_id, body)
+        cached.last_id = article_id
+    return cached.index
 
 
 def _update(

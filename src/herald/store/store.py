@@ -338,13 +338,19 @@ class Store:
                     values["published"] = u.published
                 conn.execute(update(articles).where(articles.c.id == u.article_id).values(**values))
 
-    def recent_originals(self, since: datetime) -> list[tuple[int, str]]:
-        """(id, text or feed summary) of recent articles that are not copies of another."""
+    def recent_originals(self, since: datetime, after_id: int = 0) -> list[tuple[int, str]]:
+        """(id, text or feed summary) of recent articles that are not copies of another
+        (only those with an id above ``after_id``), in id order."""
         body = func.coalesce(func.nullif(articles.c.text, ""), articles.c.summary)
-        stmt = select(articles.c.id, body.label("body")).where(
-            articles.c.published >= since,
-            articles.c.content_hash != "",
-            articles.c.duplicate_of.is_(None),
+        stmt = (
+            select(articles.c.id, body.label("body"))
+            .where(
+                articles.c.published >= since,
+                articles.c.content_hash != "",
+                articles.c.duplicate_of.is_(None),
+                articles.c.id > after_id,
+            )
+            .order_by(articles.c.id)
         )
         with self.tx() as conn:
             return [(r.id, r.body) for r in conn.execute(stmt)]
