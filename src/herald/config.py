@@ -63,6 +63,8 @@ class Settings:
     llm_model: str = ""
     llm_api_key: str = ""
     llm_timeout: float = 60.0
+    llm_retries: int = 1
+    llm_max_tokens: int = 800
     # verification
     verify_min_similarity: float = 0.45
     verify_max_dropped_share: float = 0.34
@@ -130,6 +132,8 @@ HELP: dict[str, str] = {
     "llm_model": "Model name to ask the OpenAI-compatible server for.",
     "llm_api_key": "API key for the OpenAI-compatible server.",
     "llm_timeout": "Seconds to wait for an LLM answer.",
+    "llm_retries": "Retries of a failed LLM call (timeouts, connection errors, 429 and 5xx).",
+    "llm_max_tokens": "Most tokens the LLM may write for one article.",
     "verify_min_similarity": "Least embedding similarity between a sentence and its evidence.",
     "verify_max_dropped_share": "A draft losing more than this share of sentences is rejected.",
     "web_host": "Address the web app listens on.",

@@ -1,8 +1,12 @@
 """Write step: for each corroborated story whose sources changed, write, verify and publish.
 
 A story covered by fewer than ``trend_min_outlets`` independent publishers, or whose sources'
-text is unavailable, gets a links-only writeup with the reason. A draft the verifier rejects is
-never published: the story falls back to links only, with the verifier's reason.
+text is unavailable, gets a links-only writeup with the reason. With an LLM writer configured
+(``writer = "openai"``), a model that fails (down, slow, malformed answer) or whose draft the
+verifier rejects is replaced by the composer, and the reason is kept in the report's notes
+(``herald write --verbose``); sensitive stories go to the composer directly. A draft the
+verifier rejects is never published: if the composer's is rejected too, the story falls back
+to links only, with the verifier's reason.
 """
 
 from __future__ import annotations
@@ -40,10 +44,19 @@ class WriteReport:
     notes: list[str] = field(default_factory=list)
 
 
+WRITERS = ("composer", "openai")
+
+
 def make_writer(h: Herald) -> Writer:
-    if h.settings.writer != "composer":
-        raise ConfigError(f"writer {h.settings.writer!r} is not available; use 'composer'")
-    return ComposerWriter(h.embedder)
+    """The configured writer: the composer, or an LLM writer on an OpenAI-compatible server."""
+    if h.settings.writer == "composer":
+        return ComposerWriter(h.embedder)
+    if h.settings.writer == "openai":
+        from herald.write.llm import chat_client
+        from herald.write.llm_writer import LLMWriter
+
+        return LLMWriter(chat_client(h.settings), h.settings.llm_max_tokens)
+    raise ConfigError(f"unknown writer {h.settings.writer!r}; use one of {', '.join(WRITERS)}")
 
 
 def write(
@@ -56,20 +69,25 @@ def write(
     hashes = h.store.writeup_hashes()
     writer: Writer | None = None
     progress.start("Writing articles", len(stories))
-    for story in stories:
-        report.considered += 1
-        articles = h.store.story_articles(story.id)
-        digest = input_hash(articles)
-        if hashes.get(story.id) == digest:
-            report.unchanged += 1
-        else:
-            if writer is None:
-                writer = make_writer(h)
-            writeup = _writeup(h, writer, story, articles, digest, report.notes.append)
-            h.store.save_writeup(writeup)
-            report.published += writeup.status is WriteupStatus.PUBLISHED
-            report.links_only += writeup.status is WriteupStatus.LINKS_ONLY
-        progress.advance()
+    try:
+        for story in stories:
+            report.considered += 1
+            articles = h.store.story_articles(story.id)
+            digest = input_hash(articles, _writer_key(h))
+            if hashes.get(story.id) == digest:
+                report.unchanged += 1
+            else:
+                if writer is None:
+                    writer = make_writer(h)
+                writeup = _writeup(h, writer, story, articles, digest, report.notes.append)
+                h.store.save_writeup(writeup)
+                report.published += writeup.status is WriteupStatus.PUBLISHED
+                report.links_only += writeup.status is WriteupStatus.LINKS_ONLY
+            progress.advance()
+    finally:
+        close = getattr(writer, "close", None)  # LLM writers hold an HTTP client
+        if callable(close):
+            close()
     progress.finish()
     return report
 
@@ -82,13 +100,18 @@ def _candidates(h: Herald, story_ids: Sequence[int] | None) -> list[Story]:
     return sorted(stories, key=lambda s: (not s.trending, -s.trend_score, s.id))
 
 
-def input_hash(articles: Sequence[Article]) -> str:
-    """Changes whenever the story's member articles or their texts change."""
-    parts = [WRITER_VERSION] + [
+def input_hash(articles: Sequence[Article], writer: str = "composer") -> str:
+    """Changes whenever the story's member articles or their texts change, or the writer."""
+    parts = [WRITER_VERSION, writer] + [
         f"{a.id}:{a.extract_status.value}:{len(a.body)}"
         for a in sorted(articles, key=lambda a: a.id)
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _writer_key(h: Herald) -> str:
+    s = h.settings
+    return "composer" if s.writer == "composer" else f"{s.writer}:{s.llm_base_url}:{s.llm_model}"
 
 
 def source_docs(articles: Sequence[Article]) -> list[SourceDoc]:
@@ -129,15 +152,16 @@ def _writeup(
             "The outlets' article text is not available (headlines only), "
             "so Herald links to their coverage instead of writing.",
         )
+    composer = writer if isinstance(writer, ComposerWriter) else ComposerWriter(h.embedder)
+    if writer is not composer:
+        if is_sensitive([story.title, *(d.title for d in docs)]):
+            note(f"story {story.id}: sensitive topic, written by the composer only")
+        else:
+            checked_llm = _try_writer(h, writer, story, docs, note)
+            if checked_llm is not None:
+                return _published(h, story, checked_llm, digest, docs)
     try:
-        draft = writer.write(story.title, docs, h.settings)
-        checked = verify(
-            draft,
-            docs,
-            h.embedder,
-            h.settings.verify_min_similarity,
-            h.settings.verify_max_dropped_share,
-        )
+        checked = _verified(h, composer, story, docs)
     except HeraldError as e:
         note(f"story {story.id}: writer failed: {e}")
         log.warning("story %s: writer failed: %s", story.id, e)
@@ -148,6 +172,40 @@ def _writeup(
             h, story, digest, f"The draft was rejected by the verifier: {checked.reason}"
         )
     return _published(h, story, checked, digest, docs)
+
+
+def _verified(h: Herald, writer: Writer, story: Story, docs: Sequence[SourceDoc]) -> VerifiedDraft:
+    draft = writer.write(story.title, docs, h.settings)
+    return verify(
+        draft,
+        docs,
+        h.embedder,
+        h.settings.verify_min_similarity,
+        h.settings.verify_max_dropped_share,
+    )
+
+
+def _try_writer(
+    h: Herald,
+    writer: Writer,
+    story: Story,
+    docs: Sequence[SourceDoc],
+    note: Callable[[str], None],
+) -> VerifiedDraft | None:
+    """The writer's verified draft, or None (with the reason noted) to use the composer."""
+    try:
+        checked = _verified(h, writer, story, docs)
+    except HeraldError as e:
+        note(f"story {story.id}: {writer.name} failed, composer used instead: {e}")
+        log.warning("story %s: %s failed: %s", story.id, writer.name, e)
+        return None
+    if not checked.accepted:
+        note(
+            f"story {story.id}: {writer.name} draft rejected by the verifier, composer used "
+            f"instead: {checked.reason}"
+        )
+        return None
+    return checked
 
 
 def _published(
