@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from herald.cluster.entities import entities, guess_latin_language, terms, top_entities
+from herald.cluster.entities import (
+    capitalised_names,
+    entities,
+    guess_latin_language,
+    terms,
+    top_entities,
+)
 
 
 def test_names_acronyms_and_numbers() -> None:
@@ -45,3 +51,15 @@ def test_language_guess() -> None:
 def test_top_entities_counts_each_text_once() -> None:
     texts = ["NASA and NASA again", "NASA launches", "ESA joins"]
     assert top_entities(texts, limit=1) == ("nasa",)
+
+
+def test_capitalised_names_keep_case_and_skip_sentence_starts() -> None:
+    text = "Lelaki ditahan di Venezuela, kata NASA mengenai COVID-19 di Hong Kong"
+    names = capitalised_names(text)
+    assert {"Venezuela", "Hong Kong", "NASA", "COVID-19"} <= set(names)
+    assert "Lelaki" not in names
+
+
+def test_capitalised_names_of_title_case_headlines_are_multiword() -> None:
+    names = capitalised_names("McDonald's Blames Weak Sales On Weather In New York")
+    assert "Blames" not in names and "Weather" not in names

@@ -13,6 +13,7 @@ from herald.cluster.online import (
     ClusterItem,
     OnlineClusterer,
     StoryState,
+    _Features,
     embeddable,
     embedding_text,
     lead,
@@ -174,3 +175,23 @@ def test_rebuild_state_matches_the_clusterer(embedder: MiniLMEmbedder) -> None:
 def test_restored_state_without_vector_count_uses_its_mean() -> None:
     state = StoryState(7, np.ones(384, np.float32), 3, set(), T0, T0)
     assert state.vectors == 3
+
+
+def test_time_penalty_fades_with_the_gap_and_saturates() -> None:
+    clusterer = OnlineClusterer(time_weight=0.2, time_scale_hours=12.0)
+    state = clusterer._create(_item("a", "Mt. Gox files for bankruptcy", 10, None), _no_features())
+    state.last_seen = T0 + timedelta(hours=20)
+    inside = clusterer.time_penalty(state, T0 + timedelta(hours=15))
+    soon = clusterer.time_penalty(state, T0 + timedelta(hours=21))
+    later = clusterer.time_penalty(state, T0 + timedelta(hours=32))
+    before = clusterer.time_penalty(state, T0 + timedelta(hours=-2))
+    much_later = clusterer.time_penalty(state, T0 + timedelta(days=30))
+    assert inside == 0.0
+    assert 0.0 < soon < later < much_later <= 0.2
+    assert later == pytest.approx(0.2 * (1 - np.exp(-1.0)))
+    assert before == pytest.approx(later)  # 12 hours before the first member
+    assert much_later == pytest.approx(0.2)
+
+
+def _no_features() -> _Features:
+    return _Features(None, frozenset(), frozenset())

@@ -104,6 +104,27 @@ def entities(text: str) -> list[str]:
     return [e for e in (_normal_entity(x) for x in found) if e]
 
 
+def capitalised_names(text: str) -> list[str]:
+    """Capitalised names and acronyms of ``text`` as written (no numbers), in text order.
+
+    The language-neutral fallback for showing entities of texts no NER model reads. Single
+    capitalised words (not acronyms) are skipped where capitals say little: at the start of
+    the text, and anywhere in a title-case headline.
+    """
+    words = _WORD.findall(text)
+    title_case = sum(w[0].isupper() for w in words) >= 0.75 * max(len(words), 1)
+    found: list[str] = []
+    for match in _CAPITALISED.finditer(text):
+        parts = _name_parts(match.group(0))
+        opening = match.start() == len(text) - len(text.lstrip())
+        if title_case or (opening and " " not in match.group(0)):
+            parts = [p for p in parts if p.isupper() or " " in p]
+        found.extend(parts)
+    found.extend(m.group(0) for m in _ACRONYM.finditer(text))
+    names = (" ".join(_POSSESSIVE.sub("", x.strip(" .,-'’")).split()) for x in found)
+    return [n for n in names if any(c.isalpha() for c in n)]
+
+
 def _name_parts(name: str) -> list[str]:
     """A capitalised run split at possessives, minus leading stop words ("The", "In").
 

@@ -15,8 +15,11 @@ Similarity of an article to a story
   inverse story frequency (a term found in many active stories says little) and by the
   share of the story's members that contain it. Both lie in [0, 1]. They carry the
   decision where the English-centric embedding is weak (Malay, Chinese, names, numbers).
-* ``time_penalty``: ``time_weight`` times the gap between the article and the story's
-  nearest member, as a fraction of the window.
+* ``time_penalty``: ``time_weight * (1 - exp(-gap / time_scale_hours))``, where ``gap`` is
+  the time between the article and the story's nearest member (zero inside the story's
+  span). Coverage of a story fades: a story quiet for a day is much less likely to be the
+  one a new article is about than a story that had an article an hour ago, and the penalty
+  saturates at ``time_weight`` so a strong match can still revive an old story.
 
 An article joins the best-scoring story whose last article is within ``window_hours`` when
 the score is at least ``threshold``; otherwise it starts a new story with a key from the
@@ -218,7 +221,8 @@ class OnlineClusterer:
         entity_weight: float = 0.3,
         headline_offset: float = 0.15,
         lexical_threshold: float = 0.2,
-        time_weight: float = 0.1,
+        time_weight: float = 0.2,
+        time_scale_hours: float = 12.0,
         merge_threshold: float = 0.8,
         candidates: int = 12,
         allocate: Callable[[], StoryKey] | None = None,
@@ -230,6 +234,7 @@ class OnlineClusterer:
         self.headline_offset = headline_offset
         self.lexical_threshold = lexical_threshold
         self.time_weight = time_weight
+        self.time_scale_hours = time_scale_hours
         self.merge_threshold = merge_threshold
         self.candidates = candidates
         self._allocate = allocate or _default_allocator()
@@ -390,13 +395,17 @@ class OnlineClusterer:
         lexical = self._overlap(features.terms, state.terms, state.count, self._term_df)
         named = self._overlap(features.entities, state.entities, state.count, self._entity_df)
         vector = features.embedding
-        gap = max(_hours(at - state.last_seen), _hours(state.first_seen - at), 0.0)
-        penalty = self.time_weight * min(gap / max(self.window_hours, 1e-9), 1.0)
+        penalty = self.time_penalty(state, at)
         if vector is None or not state.vectors or state.mean.shape != vector.shape:
             evidence = max(lexical, named) * self.threshold / self.lexical_threshold
             return evidence - penalty
         cosine = float(self._centroid(state) @ vector)
         return cosine + self.lexical_weight * lexical + self.entity_weight * named - penalty
+
+    def time_penalty(self, state: StoryState, at: datetime) -> float:
+        """The fading-coverage penalty for an article at ``at`` (see the module docstring)."""
+        gap = max(_hours(at - state.last_seen), _hours(state.first_seen - at), 0.0)
+        return self.time_weight * -math.expm1(-gap / max(self.time_scale_hours, 1e-9))
 
     def _overlap(
         self, tokens: frozenset[str], counts: Counter[str], members: int, df: Counter[str]

@@ -15,6 +15,7 @@ from datetime import timedelta
 import numpy as np
 
 from herald.app import Herald
+from herald.cluster.ner import main_entities
 from herald.cluster.online import (
     Assignment,
     ClusterItem,
@@ -29,6 +30,7 @@ from herald.pipeline.progress import NoProgress, Progress
 from herald.types import Article
 
 BATCH = 256
+ENTITY_TITLES = 64  # a story's main entities come from its latest headlines
 
 
 @dataclass
@@ -136,9 +138,15 @@ def _save_story(h: Herald, clusterer: OnlineClusterer, key: int) -> None:
         title=title,
         centroid=to_bytes(state.centroid),
         topic=topic,
-        entities=story_entities(state.main_entities(12)),
+        entities=story_entities(_main_entities(state, [a.title for a in members])),
         now=h.clock.now(),
     )
+
+
+def _main_entities(state: StoryState, titles: Sequence[str]) -> tuple[str, ...]:
+    """Named entities of the latest headlines (spaCy); the clusterer's when none are found."""
+    found = main_entities(titles[-ENTITY_TITLES:], limit=12)
+    return found or state.main_entities(12)
 
 
 _NOT_ENTITIES = frozenset(
