@@ -6,14 +6,19 @@ stories are ranked by :func:`herald.trend.score.score_stories` and the top 10 wr
 ``{"checkpoint", "top"}``. The target is the 5 stories that gain the most articles in the
 next ``horizon`` hours; we report mean precision@5 and nDCG@5 (binary relevance), for the
 trend score and for the baseline that ranks stories by their article count in the last 2
-hours.
+hours, over all checkpoints and over each half of them (``halves``: the first half of a
+stream has stories starting, the second only their tails).
 
 With ``gold_stories`` the gold story ids group the articles; otherwise the online clusterer
 groups them first (in time order, as in production) and each predicted story stands for
 the gold story most of its articles belong to (a second predicted story standing for the
-same gold story counts as a miss)::
+same gold story counts as a miss).
 
-    python -m herald.eval.trend_eval FILE --output OUT [--gold-stories]
+Held-out streams: :func:`retimed_stream` re-times the same articles into a new stream with
+a seed (each story a new start and one of the four coverage shapes, with time scales drawn
+per story), and :func:`run_heldout_eval` reports the mean over seeds (gold stories)::
+
+    python -m herald.eval.trend_eval FILE --output OUT [--gold-stories] [--heldout-seeds N]
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import random
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +160,22 @@ def run_trend_eval(
         (a for a in read_articles(path) if a.published is not None),
         key=lambda a: a.published or datetime.min,
     )
+    rows, scores = evaluate_stream(articles, gold_stories, embedder, params)
+    if output_path is not None:
+        _write_rows(output_path, rows)
+    return _summary(path, gold_stories, scores)
+
+
+def evaluate_stream(
+    articles: Sequence[EvalArticle],
+    gold_stories: bool,
+    embedder: Embedder | None,
+    params: TrendParams | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, list[tuple[float, float]]]]:
+    """The ``{checkpoint, top}`` rows and, per ranker, (precision@5, nDCG@5) per checkpoint.
+
+    ``articles`` must be in publication order.
+    """
     grouper = _Grouper(articles, embedder, gold_stories)
     rankers = {"trend": trend_ranker(params), "baseline_recent_2h": recent_count_ranker()}
     rows: list[dict[str, Any]] = []
@@ -166,21 +189,88 @@ def run_trend_eval(
             scores[name].append((precision_at(as_gold, target), ndcg_at(as_gold, target)))
             if name == "trend":
                 rows.append({"checkpoint": _iso(at), "top": [str(k) for k in ranked]})
-    if output_path is not None:
-        _write_rows(output_path, rows)
-    return _summary(path, gold_stories, scores)
+    return rows, scores
+
+
+# --------------------------------------------------------------------------- held-out streams
+
+SHAPE_SHARES = {"breaking": 0.5, "developing": 0.25, "steady": 0.1, "flash": 0.15}
+
+
+def retimed_stream(
+    articles: Sequence[EvalArticle], seed: int, start_hours: float = 67.0
+) -> list[EvalArticle]:
+    """The same articles re-timed into a new coverage stream (a held-out stream of the kind).
+
+    Each gold story starts at a random time in the first ``start_hours`` and its articles
+    follow one of four coverage shapes, with time scales drawn per story (so they differ from
+    the fixed scales the forecaster assumes): breaking (exponential, mean 3 to 9 hours),
+    developing (gamma, shape 1.3 to 3, mean 10 to 20 hours), steady (uniform over 24 to 72
+    hours) and flash (uniform over one hour).
+    """
+    rng = random.Random(seed)
+    stories: dict[str, list[EvalArticle]] = {}
+    for article in articles:
+        stories.setdefault(article.story, []).append(article)
+    base = min((a.published for a in articles if a.published), default=None) or datetime.now(UTC)
+    out: list[EvalArticle] = []
+    for story in sorted(stories):
+        shape = rng.choices(list(SHAPE_SHARES), weights=list(SHAPE_SHARES.values()))[0]
+        start = base + timedelta(hours=rng.uniform(0.0, start_hours))
+        offsets = _offsets(shape, len(stories[story]), rng)
+        for article, offset in zip(stories[story], offsets, strict=True):
+            out.append(replace(article, published=start + timedelta(hours=offset)))
+    return sorted(out, key=lambda a: a.published or base)
+
+
+def _offsets(shape: str, count: int, rng: random.Random) -> list[float]:
+    """``count`` hours after a story's start for one coverage shape (see ``retimed_stream``)."""
+    if shape == "breaking":
+        mean = rng.uniform(3.0, 9.0)
+        return [rng.expovariate(1.0 / mean) for _ in range(count)]
+    if shape == "developing":
+        k, mean = rng.uniform(1.3, 3.0), rng.uniform(10.0, 20.0)
+        return [rng.gammavariate(k, mean / k) for _ in range(count)]
+    length = rng.uniform(24.0, 72.0) if shape == "steady" else 1.0
+    return [rng.uniform(0.0, length) for _ in range(count)]
+
+
+def run_heldout_eval(
+    path: str | Path, seeds: Sequence[int], params: TrendParams | None = None
+) -> dict[str, Any]:
+    """Mean precision@5 and nDCG@5 over streams re-timed with ``seeds`` (gold stories)."""
+    articles = [a for a in read_articles(path) if a.published is not None]
+    per_seed: list[dict[str, Any]] = []
+    for seed in seeds:
+        _, scores = evaluate_stream(retimed_stream(articles, seed), True, None, params)
+        per_seed.append({"seed": seed, **_means(scores)})
+    keys = [k for k in per_seed[0] if k != "seed"] if per_seed else []
+    mean = {k: round(sum(r[k] for r in per_seed) / len(per_seed), 4) for k in keys}
+    return {"file": str(path), "seeds": list(seeds), "mean": mean, "per_seed": per_seed}
 
 
 def _summary(
     path: str | Path, gold: bool, scores: Mapping[str, list[tuple[float, float]]]
 ) -> dict[str, Any]:
     result: dict[str, Any] = {"file": str(path), "gold_stories": gold}
+    result.update(_means(scores))
+    result["checkpoints"] = len(scores.get("trend", []))
+    half = len(scores.get("trend", [])) // 2
+    result["halves"] = {
+        "first": _means({k: v[:half] for k, v in scores.items()}),
+        "second": _means({k: v[half:] for k, v in scores.items()}),
+    }
+    return result
+
+
+def _means(scores: Mapping[str, Sequence[tuple[float, float]]]) -> dict[str, float]:
+    """Mean precision@5 and nDCG@5 per ranker (the trend ranker's keys have no prefix)."""
+    result: dict[str, float] = {}
     for name, values in scores.items():
         prefix = "" if name == "trend" else f"{name}_"
         n = max(len(values), 1)
         result[f"{prefix}precision_at_5"] = round(sum(p for p, _ in values) / n, 4)
         result[f"{prefix}ndcg_at_5"] = round(sum(g for _, g in values) / n, 4)
-    result["checkpoints"] = len(scores.get("trend", []))
     return result
 
 
@@ -199,7 +289,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("file")
     parser.add_argument("--output", default=None)
     parser.add_argument("--gold-stories", action="store_true")
+    parser.add_argument(
+        "--heldout-seeds", type=int, default=0, help="Also score N re-timed streams (gold)."
+    )
     args = parser.parse_args(argv)
+    if args.heldout_seeds:
+        print(json.dumps(run_heldout_eval(args.file, range(args.heldout_seeds)), indent=2))
     embedder = None
     if not args.gold_stories:
         from herald.nlp.embed import MiniLMEmbedder
