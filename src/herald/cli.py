@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -37,7 +38,9 @@ bench_app = typer.Typer(
 )
 app.add_typer(sources_app, name="sources")
 app.add_typer(eval_app, name="eval")
+llm_app = typer.Typer(help="The bundled small model and LLM writers.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+app.add_typer(llm_app, name="llm")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML settings file.")]
 
@@ -488,12 +491,28 @@ def eval_write(
         "articles.jsonl"
     ),
     words: Annotated[int, typer.Option(help="Word budget.")] = 250,
+    writer: Annotated[
+        str | None,
+        typer.Option(help="composer, or openai (the endpoint from HERALD_LLM_* settings)."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N stories.")] = None,
 ) -> None:
     """Write every story of a Clusters JSONL file and print ROUGE, citation and verifier shares."""
     from herald.eval.write_eval import run_write_eval
     from herald.nlp.embed import shared_embedder
+    from herald.write.llm import chat_client
+    from herald.write.llm_writer import LLMWriter
 
-    _print_json(run_write_eval(file, output, words, shared_embedder()))
+    s = settings()
+    chosen = writer or s.writer
+    if chosen not in ("composer", "openai"):
+        fail(f"unknown writer {chosen!r}; use composer or openai")
+    llm = LLMWriter(chat_client(s), s.llm_max_tokens) if chosen == "openai" else None
+    try:
+        _print_json(run_write_eval(file, output, words, shared_embedder(), llm, limit))
+    finally:
+        if llm is not None:
+            llm.close()
 
 
 @eval_app.command("verify")
@@ -502,12 +521,19 @@ def eval_verify(
     output: Annotated[
         Path, typer.Option(help="Where to write {id, score, supported} lines.")
     ] = Path("verify.jsonl"),
+    fit: Annotated[
+        bool,
+        typer.Option(
+            "--fit",
+            help="Also fit the support model on FILE and report grouped 5-fold CV accuracy.",
+        ),
+    ] = False,
 ) -> None:
     """Score Faithfulness pairs and print balanced accuracy and ROC AUC."""
     from herald.eval.verify_eval import run_verify_eval
     from herald.nlp.embed import shared_embedder
 
-    _print_json(run_verify_eval(file, output, shared_embedder(), None))
+    _print_json(run_verify_eval(file, output, shared_embedder(), None, fit))
 
 
 # --------------------------------------------------------------------------- benchmarks
@@ -542,6 +568,39 @@ def bench_ingest(
     _print_json(result)
 
 
+@bench_app.command("cluster")
+def bench_cluster(
+    articles: Annotated[
+        int, typer.Option(min=1, help="Real articles embedded and assigned per run.")
+    ] = 1000,
+    window_articles: Annotated[
+        int, typer.Option(min=1, help="Articles held in the active window for memory.")
+    ] = 100_000,
+    data: Annotated[Path, typer.Option(help="The shared data folder, with clustering/.")] = Path(
+        "../shared/data"
+    ),
+    json_only: Annotated[
+        bool, typer.Option("--json-only", help="Print only the JSON object, no progress.")
+    ] = False,
+) -> None:
+    """Articles/s of embedding + story assignment, and memory with a full active window."""
+    from herald.bench.cluster_bench import BenchOptions, run_cluster_bench
+    from herald.pipeline.progress import NoProgress
+    from herald.progress import RichProgress
+
+    options = BenchOptions(data=data, articles=articles, window_articles=window_articles)
+    try:
+        if json_only:
+            result = run_cluster_bench(options, NoProgress())
+        else:
+            with RichProgress(err) as p:
+                result = run_cluster_bench(options, p)
+    except HeraldError as e:
+        fail(str(e))
+        return
+    _print_json(result)
+
+
 def _print_json(result: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(result, indent=2) + "\n")
 
@@ -553,3 +612,26 @@ def main() -> None:
     except HeraldError as e:
         err.print(f"[bold red]error:[/] {e}")
         sys.exit(1)
+
+
+@llm_app.command("serve")
+def llm_serve(
+    host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Listen port.")] = 8080,
+    model: Annotated[
+        Path | None, typer.Option(help="A GGUF file (default: the bundled SmolLM2-135M).")
+    ] = None,
+    context: Annotated[int, typer.Option(help="Context size in tokens.")] = 4096,
+) -> None:
+    """Serve a GGUF model as an OpenAI-compatible API (llama.cpp) for writer = "openai".
+
+    Then set HERALD_WRITER=openai and HERALD_LLM_BASE_URL=http://HOST:PORT/v1.
+    """
+    from herald.write.bundled import server_command
+
+    try:
+        command = server_command(host, port, model, context)
+    except HeraldError as e:
+        fail(str(e))
+    err.print(f"serving {command[4]} on http://{host}:{port}/v1")
+    raise typer.Exit(subprocess.call(command))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -20,9 +21,8 @@ from herald.exceptions import ConfigError, WriteError
 from herald.nlp import text as nlp
 from herald.nlp.embed import Embedder
 from herald.types import Draft
-from herald.verify.checker import verify
-from herald.write.base import UNKNOWN_TIME, SourceDoc
-from herald.write.composer import compose
+from herald.write.base import UNKNOWN_TIME, ComposerWriter, SourceDoc, Writer
+from herald.write.fallback import verified_draft
 
 
 def read_clusters(path: str | Path) -> Iterator[dict[str, Any]]:
@@ -73,20 +73,35 @@ def truncated_sentences(draft: Draft, words: int) -> list[dict[str, Any]]:
 
 
 def run_write_eval(
-    path: str | Path, output_path: str | Path, words: int, embedder: Embedder
+    path: str | Path,
+    output_path: str | Path,
+    words: int,
+    embedder: Embedder,
+    writer: Writer | None = None,
+    limit: int | None = None,
 ) -> dict[str, float]:
-    """Write every story of ``path``, save the articles to ``output_path``, return metrics."""
+    """Write every story of ``path`` (the first ``limit``), save the articles to
+    ``output_path``, return metrics.
+
+    What is scored is what Herald would publish: the verifier's kept sentences of the
+    accepted draft (an LLM ``writer`` first, the composer when it fails or is rejected, as in
+    the pipeline); a story whose final draft is rejected publishes nothing and scores 0."""
     scorer = _rouge_scorer()
-    settings = Settings()
+    settings = Settings(write_target_words=words, write_max_words=max(words + 150, 400))
+    composer = ComposerWriter(embedder)
     totals: dict[str, list[float]] = {"rouge1": [], "rouge2": [], "rougeLsum": []}
     cited = sentences = accepted = 0
     seconds = 0.0
+    writers: Counter[str] = Counter()
     with Path(output_path).open("w", encoding="utf-8") as out:
-        for story in read_clusters(path):
+        for n, story in enumerate(read_clusters(path)):
+            if limit is not None and n >= limit:
+                break
             sources = story_sources(story)
             start = time.perf_counter()
-            row, ok = _write_one(story, sources, words, embedder, settings)
+            row, ok = _write_one(story, sources, words, embedder, settings, writer, composer)
             seconds += time.perf_counter() - start
+            writers[row.get("writer") or "none"] += 1
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
             accepted += ok
             sentences += len(row["sentences"])
@@ -100,6 +115,7 @@ def run_write_eval(
         "accepted_share": round(accepted / stories, 4),
         "seconds_per_story": round(seconds / stories, 3),
     }
+    metrics |= {f"written_by:{name}": float(count) for name, count in sorted(writers.items())}
     return metrics
 
 
@@ -109,22 +125,27 @@ def _write_one(
     words: int,
     embedder: Embedder,
     settings: Settings,
+    writer: Writer | None,
+    composer: Writer,
 ) -> tuple[dict[str, Any], bool]:
+    empty = {"id": story["id"], "headline": "", "article": "", "sentences": [], "writer": ""}
     try:
-        draft = compose("", sources, embedder, target_words=words, max_words=max(words + 150, 400))
+        checked = verified_draft(writer, composer, "", sources, settings, embedder)
     except WriteError:
-        return {"id": story["id"], "headline": "", "article": "", "sentences": []}, False
-    checked = verify(
-        draft,
-        sources,
-        embedder,
-        settings.verify_min_similarity,
-        settings.verify_max_dropped_share,
-    )
+        return empty, False
+    if not checked.accepted:
+        return empty, False
+    draft = checked.draft
     sents = truncated_sentences(draft, words)
     article = "\n".join(s["text"] for s in sents)
-    row = {"id": story["id"], "headline": draft.headline, "article": article, "sentences": sents}
-    return row, checked.accepted
+    row = {
+        "id": story["id"],
+        "headline": draft.headline,
+        "article": article,
+        "sentences": sents,
+        "writer": draft.writer,
+    }
+    return row, True
 
 
 def _rouge_scorer() -> Any:

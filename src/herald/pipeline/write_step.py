@@ -21,10 +21,10 @@ from herald.app import Herald
 from herald.exceptions import ConfigError, HeraldError
 from herald.pipeline.progress import NoProgress, Progress
 from herald.types import Article, Story, VerifiedDraft, Writeup, WriteupStatus
-from herald.verify.checker import verify
 from herald.verify.sensitive import is_sensitive
 from herald.write.base import ComposerWriter, SourceDoc, Writer
 from herald.write.dateline import dateline
+from herald.write.fallback import verified_draft
 
 log = logging.getLogger(__name__)
 
@@ -153,15 +153,18 @@ def _writeup(
             "so Herald links to their coverage instead of writing.",
         )
     composer = writer if isinstance(writer, ComposerWriter) else ComposerWriter(h.embedder)
-    if writer is not composer:
-        if is_sensitive([story.title, *(d.title for d in docs)]):
-            note(f"story {story.id}: sensitive topic, written by the composer only")
-        else:
-            checked_llm = _try_writer(h, writer, story, docs, note)
-            if checked_llm is not None:
-                return _published(h, story, checked_llm, digest, docs)
+    primary: Writer | None = writer
+    if writer is not composer and is_sensitive([story.title, *(d.title for d in docs)]):
+        note(f"story {story.id}: sensitive topic, written by the composer only")
+        primary = None
+
+    def story_note(text: str) -> None:
+        note(f"story {story.id}: {text}")
+
     try:
-        checked = _verified(h, composer, story, docs)
+        checked = verified_draft(
+            primary, composer, story.title, docs, h.settings, h.embedder, story_note
+        )
     except HeraldError as e:
         note(f"story {story.id}: writer failed: {e}")
         log.warning("story %s: writer failed: %s", story.id, e)
@@ -172,40 +175,6 @@ def _writeup(
             h, story, digest, f"The draft was rejected by the verifier: {checked.reason}"
         )
     return _published(h, story, checked, digest, docs)
-
-
-def _verified(h: Herald, writer: Writer, story: Story, docs: Sequence[SourceDoc]) -> VerifiedDraft:
-    draft = writer.write(story.title, docs, h.settings)
-    return verify(
-        draft,
-        docs,
-        h.embedder,
-        h.settings.verify_min_similarity,
-        h.settings.verify_max_dropped_share,
-    )
-
-
-def _try_writer(
-    h: Herald,
-    writer: Writer,
-    story: Story,
-    docs: Sequence[SourceDoc],
-    note: Callable[[str], None],
-) -> VerifiedDraft | None:
-    """The writer's verified draft, or None (with the reason noted) to use the composer."""
-    try:
-        checked = _verified(h, writer, story, docs)
-    except HeraldError as e:
-        note(f"story {story.id}: {writer.name} failed, composer used instead: {e}")
-        log.warning("story %s: %s failed: %s", story.id, writer.name, e)
-        return None
-    if not checked.accepted:
-        note(
-            f"story {story.id}: {writer.name} draft rejected by the verifier, composer used "
-            f"instead: {checked.reason}"
-        )
-        return None
-    return checked
 
 
 def _published(
