@@ -6,7 +6,9 @@ A sentence is supported when, within the passages of the sources it cites (and o
   (quotations verbatim, ignoring whitespace and quote style);
 - at least ``MIN_TERM_COVERAGE`` of its content words appear;
 - its embedding similarity to the best passage (one or two consecutive source sentences,
-  chosen among the lexically closest) reaches ``min_similarity``.
+  chosen among the lexically closest) reaches ``min_similarity``;
+- the support model of :mod:`herald.verify.support` (the one measured on FRANK by
+  ``herald eval verify``), applied to the sentence alone, reaches its threshold.
 
 Unsupported sentences are replaced by the best source sentence when that sentence is close
 enough and usable on its own, otherwise dropped. A draft losing more than
@@ -20,10 +22,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+import numpy.typing as npt
 
 from herald.nlp import text as nlp
 from herald.nlp.embed import Embedder
 from herald.types import Draft, Evidence, Sentence, SentenceVerdict, SourceRef, VerifiedDraft
+from herald.verify import support as sup
 from herald.write import headline as heads
 from herald.write.base import SourceDoc
 from herald.write.candidates import fix_opening, is_junk
@@ -65,6 +69,7 @@ def verify(
 ) -> VerifiedDraft:
     """Check every sentence of ``draft`` against the sources it cites; keep what is supported."""
     by_number = _passages_by_citation(draft.sources, sources)
+    embedder = _MemoEmbedder(embedder)
     verdicts: list[SentenceVerdict] = []
     kept: list[Sentence] = []
     for sentence in draft.sentences:
@@ -73,6 +78,24 @@ def verify(
         if keep is not None:
             kept.append(keep)
     return _result(draft, verdicts, kept, max_dropped_share)
+
+
+class _MemoEmbedder:
+    """Remembers vectors within one draft: sentences share candidate passages, and the rules
+    and the support model look at the same ones."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.dimensions = inner.dimensions
+        self._seen: dict[str, npt.NDArray[np.float32]] = {}
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._seen]
+        if missing:
+            self._seen.update(zip(missing, self.inner.embed(missing), strict=True))
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        return np.stack([self._seen[t] for t in texts]).astype(np.float32)
 
 
 def _result(
@@ -237,7 +260,18 @@ def _check_sentence(
     elif supported_by != sentence.citations:
         kept = corpus([p for n in supported_by for p in by_number.get(n, [])])
         reasons.extend(r for r in missing_facts(sentence.text, kept) if r not in reasons)
-    score = round(0.5 * similarity + 0.5 * coverage, 4)
+    support = sup.support_probability(
+        sup.features(
+            [
+                sup.sentence_support(
+                    sentence.text, [(p.text, p.terms) for p in cited], _index(cited), embedder
+                )
+            ]
+        )
+    )
+    if support < sup.THRESHOLD:
+        reasons.append(f"support score {support:.2f} below {sup.THRESHOLD:.2f}")
+    score = round(support, 4)
     if not reasons:
         verdict = SentenceVerdict(sentence.text, True, score, ("supported",), evidence)
         return verdict, replace(sentence, citations=supported_by, evidence=evidence)
@@ -294,19 +328,36 @@ def _replacement(sentence: Sentence, ranked: Sequence[tuple[Passage, float]]) ->
 # --------------------------------------------------------------------------- pairs
 
 
-def score_pair(document: str, summary: str, embedder: Embedder) -> float:
-    """How well ``document`` supports ``summary`` (0..1): the mean over summary sentences of
-    0.25 x best-passage similarity + 0.75 x content-word coverage - 0.2 x novel numbers.
+def source_support_index(found: Sequence[Passage]) -> sup.SourceIndex:
+    """The lookup tables of :mod:`herald.verify.support` for a set of passages."""
+    singles = [p.text for p in found if len(nlp.split_sentences(p.text)) <= 1] or [
+        p.text for p in found
+    ]
+    everything = corpus(found)
+    return sup.source_index(" \n".join(singles), everything.terms, everything.numbers)
 
-    The weights (and the mean rather than the minimum) were chosen on FRANK's validation
-    split, where they gave the best ROC AUC among a small grid.
-    """
+
+def _index(found: Sequence[Passage]) -> sup.SourceIndex:
+    return source_support_index(found)
+
+
+def pair_features(document: str, summary: str, embedder: Embedder) -> tuple[float, ...]:
+    """The support features (:data:`herald.verify.support.FEATURES`) of a summary."""
     found = passages(document)
     if not found:
+        return sup.features([])
+    index = source_support_index(found)
+    candidates = [(p.text, p.terms) for p in found]
+    sentences = summary_sentences(summary) or [summary]
+    return sup.features([sup.sentence_support(s, candidates, index, embedder) for s in sentences])
+
+
+def score_pair(document: str, summary: str, embedder: Embedder) -> float:
+    """How likely ``document`` supports all of ``summary`` (0..1): the logistic support model
+    of :mod:`herald.verify.support` over the summary's sentences."""
+    if not passages(document):
         return 0.0
-    everything = corpus(found)
-    scores = [_sentence_support(s, found, everything, embedder) for s in summary_sentences(summary)]
-    return float(np.mean(scores)) if scores else 0.0
+    return sup.support_probability(pair_features(document, summary, embedder))
 
 
 def summary_sentences(summary: str) -> list[str]:
@@ -314,23 +365,3 @@ def summary_sentences(summary: str) -> list[str]:
     if any(c.isupper() for c in summary):
         return nlp.split_sentences(summary)
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+", summary) if len(s.split()) > 2]
-
-
-def _sentence_support(
-    sentence: str, found: Sequence[Passage], everything: Corpus, embedder: Embedder
-) -> float:
-    ranked = best_passages(sentence, found, embedder)
-    similarity = ranked[0][1] if ranked else 0.0
-    coverage = term_coverage(sentence, everything.terms)
-    novel_numbers = sum(
-        round(q.value, 6) not in everything.numbers
-        for q in nlp.numbers(sentence, include_words=False)
-    )
-    value = (
-        PAIR_WEIGHTS[0] * similarity + PAIR_WEIGHTS[1] * coverage - PAIR_WEIGHTS[2] * novel_numbers
-    )
-    return float(np.clip(value, 0.0, 1.0))
-
-
-# Weights of (best-passage similarity, content-word coverage, novel numbers) in score_pair.
-PAIR_WEIGHTS = (0.25, 0.75, 0.2)
