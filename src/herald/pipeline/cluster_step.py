@@ -47,17 +47,27 @@ def cluster(h: Herald, progress: Progress | None = None) -> ClusterReport:
     progress = progress or NoProgress()
     report = ClusterReport()
     pending = h.store.unclustered_articles(limit=1_000_000)
+    stale = h.store.stale_story_ids()
     progress.start("Clustering articles", len(pending))
-    if not pending:
+    if not pending and not stale:
         progress.finish()
         return report
     clusterer = _restore(h)
+    _repair(h, clusterer, stale)
     for start in range(0, len(pending), BATCH):
         batch = pending[start : start + BATCH]
         _cluster_batch(h, clusterer, batch, report)
         progress.advance(len(batch))
     progress.finish()
     return report
+
+
+def _repair(h: Herald, clusterer: OnlineClusterer, stale: Sequence[int]) -> None:
+    """Recount and re-save stories a killed run left with stale counts, so none of their
+    members is invisible (articles were assigned, the story row was not yet updated)."""
+    for story_id in stale:
+        h.store.recount_story(story_id)
+        _save_story(h, clusterer, story_id)
 
 
 def make_clusterer(h: Herald) -> OnlineClusterer:
@@ -132,7 +142,8 @@ def _save_story(h: Herald, clusterer: OnlineClusterer, key: int) -> None:
         np.stack([v for v in found if v is not None]) if all(v is not None for v in found) else None
     )
     title = working_title([a.title for a in members], stacked) if members else ""
-    topic = topic_of_centroid(state.centroid, h.embedder)
+    centroid = state.centroid
+    topic = topic_of_centroid(centroid, h.embedder) if centroid.size else ""
     h.store.save_story(
         key,
         title=title,

@@ -454,6 +454,27 @@ class Store:
             conn.execute(update(stories).where(stories.c.id == story_id).values(**values))
         self.recount_story(story_id)
 
+    def stale_story_ids(self) -> list[int]:
+        """Stories (not merged away) whose stored article count differs from their members:
+        left behind when a run was killed between assigning articles and saving stories."""
+        counts = (
+            select(articles.c.story_id, func.count(articles.c.id).label("n"))
+            .where(articles.c.story_id.is_not(None))
+            .group_by(articles.c.story_id)
+            .subquery()
+        )
+        stmt = (
+            select(stories.c.id)
+            .select_from(stories.outerjoin(counts, counts.c.story_id == stories.c.id))
+            .where(
+                stories.c.merged_into.is_(None),
+                func.coalesce(counts.c.n, 0) != stories.c.article_count,
+            )
+            .order_by(stories.c.id)
+        )
+        with self.tx() as conn:
+            return [r.id for r in conn.execute(stmt)]
+
     def recount_story(self, story_id: int) -> None:
         """Recompute a story's counts and times from its member articles."""
         stmt = (
