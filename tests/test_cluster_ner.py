@@ -88,3 +88,12 @@ def test_texts_are_tagged_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert calls == [[text]]
     assert first == [second[0], second[0]]
     assert Entity("Carl Icahn", "PERSON") in second[0]
+
+
+def test_a_shorter_and_a_longer_form_of_a_name_back_each_other() -> None:
+    titles = [
+        "Update: Man charged with murder in Wayne State officer's death",
+        "DETROIT - A Wayne State University police officer has died after he was shot",
+        "This is the fifth officer shot in the country in less than a month",
+    ]
+    assert main_entities(titles) == ("Wayne State",)

@@ -156,10 +156,14 @@ def main_entities(texts: Sequence[str], limit: int = 8) -> tuple[str, ...]:
     Variants that differ only in case, dots or a possessive count as one entity, shown in
     its most frequent spelling; ties go to the entity named first. With two texts or more,
     an entity must be named in at least two of them: a single mention is as likely a
-    mis-tagged title-case phrase ("Blames Weak Sales") as a main entity.
+    mis-tagged title-case phrase ("Blames Weak Sales") as a main entity. A text naming a
+    longer form of a name counts for the shorter one ("Wayne State University" backs "Wayne
+    State"), and a name is shown in its longer form when that form is itself named often
+    enough ("Edward Snowden" rather than "Snowden").
     """
     counts: Counter[str] = Counter()
     spellings: dict[str, Counter[str]] = {}
+    per_text: list[set[str]] = []
     for found in named_entities(texts):
         keys: dict[str, None] = {}  # ordered: ties go to the entity named first
         for entity in found:
@@ -168,12 +172,25 @@ def main_entities(texts: Sequence[str], limit: int = 8) -> tuple[str, ...]:
                 keys[key] = None
                 spellings.setdefault(key, Counter())[entity.text] += 1
         counts.update(list(keys))
+        per_text.append(set(keys))
+    backing = {
+        key: sum(1 for keys in per_text if any(_within(key, k) for k in keys)) for key in counts
+    }
     support = 2 if len(texts) > 1 else 1
     chosen: list[str] = []
-    for key in sorted(counts, key=lambda k: -counts[k]):  # stable: first named wins ties
-        if counts[key] >= support and not any(_overlaps(key, other) for other in chosen):
-            chosen.append(key)
+    ranked = sorted(counts, key=lambda k: (-backing[k], -counts[k]))  # stable: first named wins
+    for key in ranked:
+        if backing[key] < support or any(_overlaps(key, other) for other in chosen):
+            continue
+        fuller = [k for k in counts if k != key and _within(key, k) and counts[k] >= support]
+        chosen.append(max(fuller, key=lambda k: (counts[k], len(k))) if fuller else key)
     return tuple(spellings[key].most_common(1)[0][0] for key in chosen[:limit])
+
+
+def _within(short: str, full: str) -> bool:
+    """Whether ``short`` is ``full`` or whole words of it ("wayne state" in "wayne state
+    university")."""
+    return f" {short} " in f" {full} "
 
 
 def _overlaps(one: str, two: str) -> bool:
