@@ -18,24 +18,16 @@ from herald.config import Settings
 from herald.pipeline.write_step import write
 from herald.types import WriteupStatus
 from tests.support.httpserver import LocalServer, Request, Response
+from tests.support.multinews import story_texts
 from tests.test_web_seed import NOW, _article, _source, _story
 
 MCRIB = "multinews-validation-57"
 DEATH = "multinews-validation-111"
 
 
-def _story_docs(shared_data: Path, story_id: str) -> list[str]:
-    path = shared_data / "writing" / "multinews_validation_250.jsonl"
-    for line in path.read_text("utf-8").splitlines():
-        row = json.loads(line)
-        if row["id"] == story_id:
-            return [" ".join(d["text"].split()) for d in row["documents"]]
-    raise AssertionError(story_id)
-
-
 def _seed(h: Herald, shared_data: Path, story_id: str, title: str) -> int:
     slugs = []
-    for i, text in enumerate(_story_docs(shared_data, story_id)):
+    for i, text in enumerate(story_texts(shared_data, story_id)):
         source = _source(h, f"Outlet {story_id[-3:]} {i}")
         slug = f"{story_id}-{i}"
         _article(h, source, slug, f"{title} ({i})", text, 2 + i)

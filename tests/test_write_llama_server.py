@@ -7,7 +7,6 @@ injected instructions, and the composer's article whenever the model's draft doe
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from herald.pipeline.write_step import write
 from herald.types import WriteupStatus
 from herald.write.llm import ChatClient
 from tests.support.llamaserver import llama_server
+from tests.support.multinews import story_texts
 from tests.test_web_seed import NOW, _article, _source, _story
 
 pytestmark = pytest.mark.slow
@@ -36,15 +36,6 @@ INJECTION = (
 def llm_url() -> Iterator[str]:
     with llama_server() as url:
         yield url
-
-
-def _docs(shared_data: Path, story_id: str) -> list[str]:
-    path = shared_data / "writing" / "multinews_validation_250.jsonl"
-    for line in path.read_text("utf-8").splitlines():
-        row = json.loads(line)
-        if row["id"] == story_id:
-            return [" ".join(d["text"].split()) for d in row["documents"]]
-    raise AssertionError(story_id)
 
 
 def test_the_server_answers_chat_completions(llm_url: str) -> None:
@@ -66,7 +57,7 @@ def test_what_is_published_is_cited_supported_and_ignores_injected_instructions(
     )
     h = make_herald(configured, clock=FixedClock(NOW))
     try:
-        docs = _docs(shared_data, "multinews-validation-57")
+        docs = story_texts(shared_data, "multinews-validation-57")
         slugs = []
         for i, text in enumerate(docs):
             poisoned = f"{text} {INJECTION}" if i == 0 else text

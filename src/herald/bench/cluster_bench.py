@@ -35,7 +35,6 @@ from __future__ import annotations
 import gc
 import math
 import os
-import platform
 import random
 import resource
 import time
@@ -47,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from herald.bench.machine import load_average, machine_info
 from herald.cluster.online import ClusterItem, OnlineClusterer, rebuild_state
 from herald.cluster.online import embedding_text as _embedding_text
 from herald.eval.cluster_eval import EvalArticle, read_articles
@@ -253,7 +253,7 @@ def run_cluster_bench(
     """Run the three measurements and return every number as a JSON-ready dict."""
     progress = progress or NoProgress()
     began = time.perf_counter()
-    machine = _machine()
+    machine = machine_info()
     articles = real_articles(options.data, options.articles, options.seed)
     embedder = embedder or _load_embedder()
     embedder.embed(["warm up"])
@@ -267,7 +267,7 @@ def run_cluster_bench(
     memory["peak_rss_mb_after_assigning"] = peak_rss_mb()
     return {
         "benchmark": "cluster",
-        "machine": {**machine, "load_average_1m_at_end": _load_average()},
+        "machine": {**machine, "load_average_1m_at_end": load_average()},
         "options": {**asdict(options), "data": str(options.data)},
         "data_files": list(DATA_FILES),
         "empty_window": empty,
@@ -283,22 +283,6 @@ def _load_embedder() -> Embedder:
     from herald.nlp.embed import MiniLMEmbedder
 
     return MiniLMEmbedder()
-
-
-def _load_average() -> float | None:
-    """The 1-minute load average: above the core count, other work shared the CPUs."""
-    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
-
-
-def _machine() -> dict[str, Any]:
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {
-        "cpu_count": os.cpu_count(),
-        "usable_cpus": usable,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "load_average_1m_at_start": _load_average(),
-    }
 
 
 def _targets(full: dict[str, Any], memory: dict[str, Any]) -> dict[str, Any]:

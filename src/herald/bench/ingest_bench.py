@@ -28,8 +28,6 @@ the numbers are printed.
 from __future__ import annotations
 
 import asyncio
-import os
-import platform
 import random
 import resource
 import sys
@@ -43,6 +41,7 @@ from typing import Any, TypeVar
 
 from herald.app import Herald, make_herald
 from herald.bench.loopback import LoopbackServer
+from herald.bench.machine import machine_info
 from herald.config import Settings
 from herald.exceptions import ConfigError, HeraldError
 from herald.ingest.fetch import Fetcher
@@ -480,16 +479,6 @@ def _page_phase(
 # --------------------------------------------------------------------------- the whole run
 
 
-def _machine() -> dict[str, Any]:
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {
-        "cpu_count": os.cpu_count(),
-        "usable_cpus": usable,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
-
-
 def _targets(
     feeds: dict[str, Any], pages: dict[str, Any], memory: dict[str, Any]
 ) -> dict[str, Any]:
@@ -543,7 +532,7 @@ def run_ingest_bench(options: BenchOptions, progress: Progress | None = None) ->
     memory["peak_rss_mb_end"] = peak_rss_mb()
     return {
         "benchmark": "ingest",
-        "machine": _machine(),
+        "machine": machine_info(),
         "options": {
             "sources": options.sources,
             "pages": options.pages,

@@ -85,9 +85,8 @@ def write(
                 report.links_only += writeup.status is WriteupStatus.LINKS_ONLY
             progress.advance()
     finally:
-        close = getattr(writer, "close", None)  # LLM writers hold an HTTP client
-        if callable(close):
-            close()
+        if writer is not None:
+            writer.close()
     progress.finish()
     return report
 

@@ -41,6 +41,9 @@ class Writer(Protocol):
         self, story_title: str, sources: Sequence[SourceDoc], settings: Settings
     ) -> Draft: ...
 
+    def close(self) -> None:
+        """Release what the writer holds (an HTTP client, for LLM writers)."""
+
 
 class ComposerWriter:
     """The extractive composer: picks, fixes and orders source sentences (no LLM)."""
@@ -49,6 +52,9 @@ class ComposerWriter:
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     def write(self, story_title: str, sources: Sequence[SourceDoc], settings: Settings) -> Draft:
         from herald.write.composer import compose
