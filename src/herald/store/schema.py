@@ -149,3 +149,85 @@ meta = Table(
     Column("key", String(128), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# --- Readers' accounts, reading signals, reports and corrections (migration 0003) ---
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "reader_id",
+        Integer,
+        ForeignKey("readers.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # SHA-256 of the session token: a leaked database does not leak live sessions.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_sessions_account", "account_id"),
+)
+
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # What is limited: "email:<address>" or "ip:<address>".
+    Column("key", String(400), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_login_attempts_key_at", "key", "at"),
+)
+
+signals = Table(
+    "signals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reader_id", Integer, ForeignKey("readers.id", ondelete="CASCADE"), nullable=False),
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    # open, read (value = seconds), citation, hide, less
+    Column("kind", String(16), nullable=False),
+    Column("value", Float, nullable=False, default=1.0),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_signals_reader_at", "reader_id", "at"),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    Column("reader_id", Integer, ForeignKey("readers.id", ondelete="SET NULL"), nullable=True),
+    # factual, misleading, outdated, other
+    Column("kind", String(16), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    # open, resolved, dismissed
+    Column("status", String(16), nullable=False, default="open"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Index("ix_reports_status", "status"),
+)
+
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    Column("report_id", Integer, ForeignKey("reports.id", ondelete="SET NULL"), nullable=True),
+    # pulled (article withdrawn) or corrected (sentences removed or article rewritten)
+    Column("action", String(16), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_corrections_created", "created_at"),
+)
