@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from herald.exceptions import NotFoundError, SourceError, StorageError
-from herald.store.db import MIGRATIONS, current_revision
+from herald.store.db import MIGRATIONS, current_revision, schema_drift
 from herald.store.schema import articles
 from herald.store.store import ExtractionUpdate, NewEntry, Store
 from herald.types import (
@@ -106,6 +106,11 @@ def test_migrations_are_idempotent_and_reach_head(db_url: str) -> None:
         assert s.stage_counts()["articles"] == 0
     finally:
         s.close()
+
+
+def test_migrated_schema_matches_the_declared_tables(store: Store) -> None:
+    """Migrations and ``schema.py`` agree (hand-made search indexes aside)."""
+    assert schema_drift(store.engine) == []
 
 
 def test_a_second_store_on_the_same_database_sees_the_data(store: Store, db_url: str) -> None:

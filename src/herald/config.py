@@ -73,6 +73,8 @@ class Settings:
     web_port: int = 8000
     secret_key: str = ""
     feed_days: float = 3.0
+    session_days: float = 30.0
+    admin_emails: str = ""
     # replays
     now: str = ""
 
@@ -140,6 +142,8 @@ HELP: dict[str, str] = {
     "web_port": "Port the web app listens on.",
     "secret_key": "Key signing cookies and CSRF tokens (generated in data_dir when empty).",
     "feed_days": "Days of stories a reader's feed draws from.",
+    "session_days": "Days a reader stays logged in (a session's lifetime).",
+    "admin_emails": "Comma-separated email addresses of the accounts that are administrators.",
     "now": "Freeze the clock at this ISO time (replays and the demo); empty for the real clock.",
 }
 

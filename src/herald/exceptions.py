@@ -15,7 +15,9 @@
     │   └── LLMError           an LLM back end failed, timed out or answered badly
     ├── WriteError             no article could be written for a story
     ├── VerificationError      a draft failed verification as a whole
-    └── SourceError            a source could not be added, found or discovered
+    ├── SourceError            a source could not be added, found or discovered
+    └── AuthError              sign-up or log-in refused (bad email, password, session)
+        └── RateLimitedError   too many failed log-ins: retry after ``retry_after`` seconds
 
 Third-party errors are wrapped where they enter (``raise ... from e``).
 """
@@ -85,3 +87,19 @@ class VerificationError(HeraldError):
 
 class SourceError(HeraldError):
     """A source could not be added, found or discovered."""
+
+
+class AuthError(HeraldError):
+    """Signing up or logging in was refused; ``field`` names the form field at fault, if any."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class RateLimitedError(AuthError):
+    """Too many failed log-ins for an email address or a client: retry after ``retry_after`` s."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

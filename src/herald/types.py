@@ -297,6 +297,7 @@ class FollowKind(StrEnum):
     ENTITY = "entity"
     OUTLET = "outlet"
     STORY = "story"
+    REGION = "region"  # the country of a story's outlets (``sources.country``)
 
 
 @dataclass(frozen=True)
@@ -324,6 +325,65 @@ class Reader:
 
 
 @dataclass(frozen=True)
+class Account:
+    """A reader's account: an email address and a password bound to one reader."""
+
+    id: int
+    reader_id: int
+    email: str
+    created_at: datetime
+
+
+class SignalKind(StrEnum):
+    """What a reader did with a story (the ``signals`` table)."""
+
+    OPEN = "open"  # opened the story page
+    READ = "read"  # time on the page; value = seconds
+    CITATION = "citation"  # followed a cited source
+    HIDE = "hide"  # hid the story
+    LESS = "less"  # "show less like this"
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One reading signal of a reader."""
+
+    story_id: int
+    kind: SignalKind
+    value: float
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SignalStory:
+    """What the ranking learns from a story a reader acted on; ``centroid`` is float32 bytes."""
+
+    id: int
+    topic: str
+    entities: tuple[str, ...]
+    outlets: tuple[str, ...]
+    centroid: bytes | None = None
+
+
+class ReasonKind(StrEnum):
+    """Why a card is in a reader's feed."""
+
+    FOLLOW = "follow"  # the reader follows ``CardReason.subject``
+    READ = "read"  # learned from reading: about ``subject``, or similar stories when None
+    TRENDING = "trending"
+    COVERED = "covered"
+    EXPLORE = "explore"  # outside the reader's usual topics
+
+
+@dataclass(frozen=True)
+class CardReason:
+    """The reason of a card as data, so the reader can act on it."""
+
+    kind: ReasonKind
+    subject: Preference | None = None
+
+
+@dataclass(frozen=True)
 class FeedCard:
     """One item of a reader's feed."""
 
@@ -333,3 +393,67 @@ class FeedCard:
     reason: str
     labels: tuple[str, ...]
     outlets: tuple[str, ...] = field(default=())
+    why: CardReason | None = None
+
+
+# ------------------------------------------------------------------ reports and corrections
+
+
+class ReportKind(StrEnum):
+    """What a reader says is wrong with a story."""
+
+    FACTUAL = "factual"
+    MISLEADING = "misleading"
+    OUTDATED = "outdated"
+    OTHER = "other"
+
+
+class ReportStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"  # the story was pulled or corrected
+    DISMISSED = "dismissed"  # reviewed, nothing to change
+
+
+class CorrectionAction(StrEnum):
+    """An editor's decision on a story. Only pulls and corrections are public."""
+
+    PULLED = "pulled"  # the article was withdrawn
+    CORRECTED = "corrected"  # sentences removed, or the article queued for rewriting
+    DISMISSED = "dismissed"  # reports reviewed without change (editors' log only)
+
+
+@dataclass(frozen=True)
+class Report:
+    """A reader's report of a problem with a story."""
+
+    id: int
+    story_id: int
+    reader_id: int | None
+    kind: ReportKind
+    note: str
+    status: ReportStatus
+    created_at: datetime
+    resolved_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One editor's decision, with its public note and the story's headline when listed."""
+
+    id: int
+    story_id: int
+    report_id: int | None
+    action: CorrectionAction
+    note: str
+    created_at: datetime
+    headline: str = ""
+
+
+@dataclass(frozen=True)
+class RelatedStory:
+    """A recent story related to another one by shared entities or a close centroid."""
+
+    story: Story
+    headline: str
+    score: float
+    shared_entities: tuple[str, ...] = ()

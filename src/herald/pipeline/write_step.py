@@ -41,6 +41,7 @@ class WriteReport:
     published: int = 0
     links_only: int = 0
     unchanged: int = 0
+    withdrawn: int = 0  # pulled by an editor: never rewritten or republished automatically
     notes: list[str] = field(default_factory=list)
 
 
@@ -67,11 +68,16 @@ def write(
     report = WriteReport()
     stories = _candidates(h, story_ids)
     hashes = h.store.writeup_hashes()
+    pulled = _pulled(h, stories)
     writer: Writer | None = None
     progress.start("Writing articles", len(stories))
     try:
         for story in stories:
             report.considered += 1
+            if story.id in pulled:
+                report.withdrawn += 1
+                progress.advance()
+                continue
             articles = h.store.story_articles(story.id)
             digest = input_hash(articles, _writer_key(h))
             if hashes.get(story.id) == digest:
@@ -89,6 +95,11 @@ def write(
             writer.close()
     progress.finish()
     return report
+
+
+def _pulled(h: Herald, stories: Sequence[Story]) -> set[int]:
+    writeups = h.store.writeups_for([s.id for s in stories])
+    return {i for i, w in writeups.items() if w.status is WriteupStatus.PULLED}
 
 
 def _candidates(h: Herald, story_ids: Sequence[int] | None) -> list[Story]:

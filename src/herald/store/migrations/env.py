@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from herald.store.db import declared_object
 from herald.store.schema import metadata
 
 config = context.config
@@ -10,7 +11,12 @@ connection = config.attributes.get("connection")
 
 
 def _run(conn):  # type: ignore[no-untyped-def]
-    context.configure(connection=conn, target_metadata=metadata, render_as_batch=True)
+    context.configure(
+        connection=conn,
+        target_metadata=metadata,
+        render_as_batch=True,
+        include_object=declared_object,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
