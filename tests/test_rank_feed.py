@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from herald.rank.feed import EXPLORE_REASON, rank_feed
 from herald.types import (
+    CardReason,
     FollowKind,
     Preference,
     Reader,
+    ReasonKind,
     SourceRef,
     Story,
     Writeup,
@@ -219,3 +223,36 @@ def test_link_only_stories_do_not_crowd_the_first_page() -> None:
     links = [c for c in cards if c.writeup is None]
     assert len(links) == 3
     assert len(cards) == 10
+
+
+def test_reasons_carry_what_they_are_about() -> None:
+    stories = [
+        story(1, "science", trending=True, trend=2.0, outlets=1),
+        story(2, entities=("NASA",)),
+        story(3, "sports"),
+    ]
+    r = reader(Preference(FollowKind.ENTITY, "NASA"), Preference(FollowKind.TOPIC, "science"))
+    cards = {c.story.id: c for c in rank_feed(stories, {}, outlets_for(stories), r, NOW, limit=10)}
+    assert cards[1].why == CardReason(ReasonKind.FOLLOW, Preference(FollowKind.TOPIC, "science"))
+    assert cards[2].why == CardReason(ReasonKind.FOLLOW, Preference(FollowKind.ENTITY, "NASA"))
+    assert cards[3].why == CardReason(ReasonKind.COVERED)
+    anonymous = rank_feed(stories, {}, outlets_for(stories), None, NOW, limit=10)
+    assert anonymous[0].reason == "Trending across 1 outlet"  # not "1 outlets"
+    assert anonymous[0].why == CardReason(ReasonKind.TRENDING)
+
+
+def test_the_most_specific_follow_is_the_reason() -> None:
+    stories = [story(1, "science", entities=("NASA",))]
+    outlets = {1: ["Reuters"]}
+    r = reader(
+        Preference(FollowKind.REGION, "gb"),
+        Preference(FollowKind.OUTLET, "Reuters"),
+        Preference(FollowKind.ENTITY, "NASA"),
+    )
+    regions = {1: ["United Kingdom"]}
+    cards = rank_feed(stories, {}, outlets, r, NOW, limit=5, regions=regions)
+    assert cards[0].reason == "You follow NASA"
+    # all three count, up to the cap
+    assert cards[0].score == pytest.approx(
+        rank_feed(stories, {}, outlets, None, NOW, limit=5)[0].score + 4.0
+    )

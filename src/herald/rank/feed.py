@@ -1,25 +1,66 @@
 """Rank a reader's feed: the pure core (no I/O) of the ``rank`` stage.
 
-A story's score adds four parts: how much it is trending, how fresh it is, its quality
-(independent outlets, a verified article) and its relevance to the reader's follows. Mutes
-are absolute. Selection is greedy with a diversity penalty and caps on the first page (per
-topic, and at most three link-only stories), and a small share of slots goes to stories
-outside the reader's follows.
+A story's score adds a base part, the same for every reader (how much it is trending, how
+fresh it is, its quality: independent outlets, a verified article), and the reader's
+relevance: explicit follows (topics, entities, outlets, regions, stories; bounded) plus what
+their reading taught (``herald.rank.signals``: implicit affinities for the topics, entities
+and outlets of the stories read or turned away, and the embedding similarity to them; squashed
+and bounded, so learning never outweighs an explicit follow). Mutes are absolute, and a story
+the reader hid or asked to see less of is never shown again.
+
+Selection is greedy with a diversity penalty per topic and caps on the first page (per topic,
+and at most three link-only stories); a small, labelled share of slots goes to stories outside
+the reader's usual topics. Every card carries its reason as data (``CardReason``) and as text.
+
+For speed the candidates form a ``Pool`` (``herald.rank.pool``), built once and ranked for
+many readers with numpy.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import cached_property
 
+import numpy as np
+from numpy.typing import NDArray
+
+from herald.rank.interest import affinity
+from herald.rank.pool import Bools, Floats, Ints, Item, Pool, build_pool
+from herald.rank.regions import region_key, region_name
+from herald.rank.signals import NOTHING, Learned, norm
 from herald.rank.topics import topic_name
-from herald.types import FeedCard, FollowKind, Preference, Reader, Story, Writeup, WriteupStatus
+from herald.types import (
+    CardReason,
+    FeedCard,
+    FollowKind,
+    Preference,
+    Reader,
+    ReasonKind,
+    Story,
+    Writeup,
+)
 from herald.write.dateline import labels
 
-FRESH_HALF_LIFE_HOURS = 12.0
+__all__ = [
+    "EXPLORE_REASON",
+    "SIMILAR_REASON",
+    "Pool",
+    "Profile",
+    "Scored",
+    "build_pool",
+    "rank_feed",
+    "rank_pool",
+    "reason_text",
+    "score",
+    "select",
+    "subject_name",
+    "why",
+]
+
 TOPIC_CAP_WINDOW = 10
 TOPIC_CAP = 4  # at most 40% of the first TOPIC_CAP_WINDOW cards share one topic
 TOPIC_PENALTY = 0.35
@@ -30,184 +71,382 @@ RELEVANCE_WEIGHTS = {
     FollowKind.TOPIC: 2.5,
     FollowKind.ENTITY: 2.5,
     FollowKind.OUTLET: 1.5,
+    FollowKind.REGION: 1.5,
 }
 RELEVANCE_CAP = 4.0
-# A verified article is what readers come for: it outranks a link-only story of similar heat.
-VERIFIED_BONUS = 1.5
+# Learned relevance: affinities squashed by tanh(a / AFFINITY_SCALE), weighted per kind.
+AFFINITY_SCALE = 3.0
+TOPIC_WEIGHT = 1.0
+ENTITY_WEIGHT = 1.2
+OUTLET_WEIGHT = 0.5
+# Embedding similarity counts from EMBED_FLOOR (cosine) and in full from EMBED_FULL.
+EMBED_WEIGHT = 1.2
+EMBED_NEGATIVE_WEIGHT = 1.5
+EMBED_FLOOR = 0.25
+EMBED_FULL = 0.65
+LEARNED_MIN = -3.0
+LEARNED_MAX = 2.0  # below an explicit follow (2.5)
+# A learned pull this strong is the card's reason ("Because you read about ...").
+READ_REASON_MIN = 0.5
+# A topic this strong in the reader's reading is one of their usual topics.
+USUAL_TOPIC_MIN = 0.5
+# An explore card has no pull of any kind from the reader's profile.
+EXPLORE_MAX_LEARNED = 0.1
 EXPLORE_REASON = "Outside your usual topics"
+SIMILAR_REASON = "Similar to stories you read"
+# The reason names the most specific follow a card matches.
+FOLLOW_ORDER = (
+    FollowKind.STORY,
+    FollowKind.TOPIC,
+    FollowKind.ENTITY,
+    FollowKind.OUTLET,
+    FollowKind.REGION,
+)
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A story eligible for the feed, with its score parts."""
-
-    story: Story
-    writeup: Writeup | None
-    outlets: tuple[str, ...]
-    score: float
-    matches: tuple[Preference, ...]
-
-    @property
-    def key(self) -> tuple[float, float, int]:
-        """Sort key: best score first, then most recent, then lowest id (deterministic)."""
-        return (-self.score, -self.story.last_seen.timestamp(), self.story.id)
+# --------------------------------------------------------------------------- the reader
 
 
 @dataclass(frozen=True)
 class Profile:
-    """A reader's follows and mutes, normalized for matching."""
+    """A reader's follows and mutes, and what their reading taught."""
 
     follows: tuple[Preference, ...]
     mutes: tuple[Preference, ...]
     personalized: bool
+    learned: Learned = NOTHING
 
     @classmethod
-    def of(cls, reader: Reader | None) -> Profile:
+    def of(cls, reader: Reader | None, learned: Learned = NOTHING) -> Profile:
         prefs = reader.preferences if reader is not None else ()
         return cls(
             follows=tuple(p for p in prefs if not p.muted),
             mutes=tuple(p for p in prefs if p.muted),
             personalized=reader is not None and reader.personalized,
+            learned=learned,
         )
 
-    def muted_outlets(self) -> frozenset[str]:
-        return frozenset(_norm(p.value) for p in self.mutes if p.kind is FollowKind.OUTLET)
+    @property
+    def customized(self) -> bool:
+        """Whether this reader's feed differs from the anonymous one."""
+        return self.personalized or self.learned.active
+
+    @cached_property
+    def muted_outlets(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The muted outlet names and region keys."""
+        names = frozenset(norm(p.value) for p in self.mutes if p.kind is FollowKind.OUTLET)
+        regions = frozenset(region_key(p.value) for p in self.mutes if p.kind is FollowKind.REGION)
+        return names, regions
+
+    @property
+    def has_interests(self) -> bool:
+        """Whether there is anything to explore beyond: follows or positive reading."""
+        return bool(self.follows) or self.learned.interested
 
 
-def matches(pref: Preference, story: Story, outlets: Sequence[str]) -> bool:
-    """Whether one follow or mute applies to a story."""
-    value = _norm(pref.value)
-    if pref.kind is FollowKind.TOPIC:
-        return _norm(story.topic) == value
-    if pref.kind is FollowKind.ENTITY:
-        return value in {_norm(e) for e in story.entities}
-    if pref.kind is FollowKind.OUTLET:
-        return value in {_norm(o) for o in outlets}
-    return str(story.id) == pref.value.strip()
+def _outlet_muted(item: Item, n: int, names: frozenset[str], regions: frozenset[str]) -> bool:
+    return item.outlet_keys[n] in names or (item.regions[n] or "\0") in regions
 
 
-def is_muted(profile: Profile, story: Story, outlets: Sequence[str]) -> bool:
-    """Muted topics, entities and stories hide a story; muted outlets hide it if it has no other."""
-    for pref in profile.mutes:
-        if pref.kind is not FollowKind.OUTLET and matches(pref, story, outlets):
-            return True
-    muted = profile.muted_outlets()
-    return bool(muted) and bool(outlets) and all(_norm(o) in muted for o in outlets)
-
-
-def trend_part(story: Story) -> float:
-    return 1.5 * math.log1p(max(story.trend_score, 0.0)) + (0.5 if story.trending else 0.0)
-
-
-def freshness_part(story: Story, now: datetime) -> float:
-    age_hours = max((now - story.last_seen).total_seconds() / 3600.0, 0.0)
-    return math.exp(-math.log(2) * age_hours / FRESH_HALF_LIFE_HOURS)
-
-
-def quality_part(story: Story, writeup: Writeup | None) -> float:
-    verified = writeup is not None and writeup.status is WriteupStatus.PUBLISHED
-    return 0.6 * min(story.outlet_count, 8) / 8 + (VERIFIED_BONUS if verified else 0.0)
-
-
-def relevance_part(found: Sequence[Preference]) -> float:
-    return min(sum(RELEVANCE_WEIGHTS[p.kind] for p in found), RELEVANCE_CAP)
-
-
-def candidates(
-    stories: Sequence[Story],
-    writeups: Mapping[int, Writeup],
-    outlets: Mapping[int, Sequence[str]],
-    profile: Profile,
-    now: datetime,
-    days: float,
-) -> list[Candidate]:
-    """Stories of the last ``days`` that are not pulled or muted, scored, best first."""
-    since = now - timedelta(days=days)
-    muted_outlets = profile.muted_outlets()
-    out = []
-    for story in stories:
-        writeup = writeups.get(story.id)
-        if story.last_seen < since or story.article_count <= 0:
-            continue
-        if writeup is not None and writeup.status is WriteupStatus.PULLED:
-            continue
-        names = tuple(outlets.get(story.id, ()))
-        if is_muted(profile, story, names):
-            continue
-        found = tuple(p for p in profile.follows if matches(p, story, names))
-        score = (
-            trend_part(story)
-            + freshness_part(story, now)
-            + quality_part(story, writeup)
-            + relevance_part(found)
-        )
-        shown = tuple(o for o in names if _norm(o) not in muted_outlets)
-        out.append(Candidate(story, writeup, shown, round(score, 6), found))
-    return sorted(out, key=lambda c: c.key)
-
-
-def reason(candidate: Candidate, explore: bool) -> str:
-    """The human reason shown on a card."""
-    if explore:
-        return EXPLORE_REASON
-    if candidate.matches:
-        return _follow_reason(candidate)
-    n = max(candidate.story.outlet_count, len(candidate.outlets))
-    if candidate.story.trending:
-        return f"Trending across {n} outlets"
-    return f"Covered by {n} outlet" + ("" if n == 1 else "s")
-
-
-def _follow_reason(candidate: Candidate) -> str:
-    order = (FollowKind.STORY, FollowKind.TOPIC, FollowKind.ENTITY, FollowKind.OUTLET)
-    best = min(candidate.matches, key=lambda p: order.index(p.kind))
-    if best.kind is FollowKind.STORY:
-        return "You follow this story"
-    if best.kind is FollowKind.TOPIC:
-        return f"You follow {topic_name(best.value)}"
-    return f"You follow {best.value}"
-
-
-def _story_type(candidate: Candidate) -> str:
-    written = candidate.writeup is not None and candidate.writeup.status is WriteupStatus.PUBLISHED
-    return "article" if written else "links"
-
-
-def _allowed(candidate: Candidate, chosen: Sequence[Candidate], pool: Sequence[Candidate]) -> bool:
-    """The first page's caps per topic and per story type, relaxed when nothing else is left."""
-    if len(chosen) >= TOPIC_CAP_WINDOW:
-        return True
-    topics = Counter(c.story.topic for c in chosen)
-    types = Counter(_story_type(c) for c in chosen)
-    topic_ok = topics[candidate.story.topic] < TOPIC_CAP or all(
-        topics[c.story.topic] >= TOPIC_CAP for c in pool
+def shown_outlets(item: Item, profile: Profile) -> tuple[str, ...]:
+    """The candidate's outlets less the muted ones (by name or region)."""
+    names, regions = profile.muted_outlets
+    if not names and not regions:
+        return item.outlets
+    return tuple(
+        o for n, o in enumerate(item.outlets) if not _outlet_muted(item, n, names, regions)
     )
-    kind = _story_type(candidate)
-    cap = TYPE_CAPS.get(kind, TOPIC_CAP_WINDOW)
-    type_ok = types[kind] < cap or all(_story_type(c) == kind for c in pool)
-    return topic_ok and type_ok
 
 
-def _adjusted(candidate: Candidate, used: Counter[str]) -> tuple[float, float, int]:
-    penalty = TOPIC_PENALTY * used[candidate.story.topic]
-    score, recency, story_id = candidate.key
-    return (score + penalty, recency, story_id)
+# --------------------------------------------------------------------------- scoring
 
 
-def _pick(pool: list[Candidate], chosen: list[Candidate], explore: bool) -> Candidate | None:
-    eligible = [c for c in pool if not (explore and c.matches)]
-    allowed = [c for c in eligible if _allowed(c, chosen, pool)]
-    if not allowed:
-        return None
-    used = Counter(c.story.topic for c in chosen)
-    return min(allowed, key=lambda c: _adjusted(c, used))
+@dataclass(frozen=True)
+class Scored:
+    """Every candidate's score parts for one reader."""
+
+    total: Floats
+    explicit: Floats
+    learned: Floats
+    parts: dict[str, Floats]  # learned parts: topic, entity, outlet, similar
+    excluded: Bools
+    explore_ok: Bools
+
+
+def excluded(pool: Pool, profile: Profile) -> Bools:
+    """Muted or hidden candidates. A muted outlet or region hides a story it alone covers."""
+    out: Bools = np.zeros(len(pool), dtype=np.bool_)
+    by_outlet: list[Ints] = []
+    for pref in profile.mutes:
+        if pref.kind in (FollowKind.OUTLET, FollowKind.REGION):
+            by_outlet.append(pool.where(pref))
+        else:
+            out[pool.where(pref)] = True
+    if by_outlet:
+        names, regions = profile.muted_outlets
+        for n in np.unique(np.concatenate(by_outlet)).tolist():
+            item = pool.items[n]
+            out[n] |= all(_outlet_muted(item, k, names, regions) for k in range(len(item.outlets)))
+    for story_id in profile.learned.hidden:
+        found = pool.by_story.get(story_id)
+        if found is not None:
+            out[found] = True
+    return out
+
+
+def explicit_part(pool: Pool, profile: Profile) -> Floats:
+    out: Floats = np.zeros(len(pool), dtype=np.float64)
+    for pref in profile.follows:
+        out[pool.where(pref)] += RELEVANCE_WEIGHTS[pref.kind]
+    return np.minimum(out, RELEVANCE_CAP)
+
+
+def _squash(value: float) -> float:
+    return math.tanh(value / AFFINITY_SCALE)
+
+
+def _extremes(pool_size: int, index: Mapping[str, Ints], found: Mapping[str, float]) -> Floats:
+    """Per candidate: its strongest liked key plus its strongest disliked key (squashed)."""
+    best: Floats = np.zeros(pool_size, dtype=np.float64)
+    worst: Floats = np.zeros(pool_size, dtype=np.float64)
+    for key, amount in found.items():
+        rows = index.get(key)
+        if rows is None or not len(rows):
+            continue
+        value = _squash(amount)
+        if value > 0:
+            np.maximum.at(best, rows, value)
+        else:
+            np.minimum.at(worst, rows, value)
+    return best + worst
+
+
+def _ramp(cosines: NDArray[np.floating]) -> Floats:
+    return np.clip((cosines.astype(np.float64) - EMBED_FLOOR) / (EMBED_FULL - EMBED_FLOOR), 0, 1)
+
+
+def similar_part(pool: Pool, learned: Learned) -> Floats:
+    """Embedding similarity to the stories read, less similarity to the ones turned away."""
+    out: Floats = np.zeros(len(pool), dtype=np.float64)
+    matrix = pool.centroids
+    if matrix is None:
+        return out
+    for vector, weight in (
+        (learned.positive, EMBED_WEIGHT),
+        (learned.negative, -EMBED_NEGATIVE_WEIGHT),
+    ):
+        if vector is not None and vector.shape == (matrix.shape[1],):
+            out += weight * _ramp(affinity(vector, matrix))
+    return out
+
+
+def learned_parts(pool: Pool, learned: Learned) -> dict[str, Floats]:
+    n = len(pool)
+    topic: Floats = np.zeros(n, dtype=np.float64)
+    for key, amount in learned.topics.items():
+        rows = pool.by_topic.get(key)
+        if rows is not None:
+            topic[rows] = TOPIC_WEIGHT * _squash(amount)
+    return {
+        "topic": topic,
+        "entity": ENTITY_WEIGHT * _extremes(n, pool.by_entity, learned.entities),
+        "outlet": OUTLET_WEIGHT * _extremes(n, pool.by_outlet, learned.outlets),
+        "similar": similar_part(pool, learned),
+    }
+
+
+def score(pool: Pool, profile: Profile) -> Scored:
+    """Score every candidate for one reader."""
+    explicit = explicit_part(pool, profile)
+    parts = learned_parts(pool, profile.learned)
+    learned = np.clip(sum(parts.values(), np.zeros(len(pool))), LEARNED_MIN, LEARNED_MAX)
+    out = excluded(pool, profile)
+    total = np.round(pool.base + explicit + learned, 6)
+    return Scored(
+        total, explicit, learned, parts, out, _explore_ok(pool, profile, explicit, learned, out)
+    )
+
+
+def _explore_ok(
+    pool: Pool, profile: Profile, explicit: Floats, learned: Floats, out: Bools
+) -> Bools:
+    """Candidates nothing in the profile pulls, of a topic the reader does not usually read."""
+    usual = {norm(p.value) for p in profile.follows if p.kind is FollowKind.TOPIC}
+    usual |= {k for k, a in profile.learned.topics.items() if a >= USUAL_TOPIC_MIN}
+    matched = np.flatnonzero((explicit > 0) & ~out)
+    usual |= {pool.topic_keys[n] for n in matched.tolist()}
+    ok: Bools = (explicit <= 0) & (learned <= EXPLORE_MAX_LEARNED) & pool.has_topic
+    for key in usual:
+        rows = pool.by_topic.get(key)
+        if rows is not None:
+            ok[rows] = False
+    return ok
+
+
+# --------------------------------------------------------------------------- selection
+
+
+class _Groups:
+    """Remaining candidates in score order, one queue per (topic, story type, explorable)."""
+
+    def __init__(self, pool: Pool, scored: Scored) -> None:
+        self.pool = pool
+        self.total: list[float] = scored.total.tolist()
+        keep = np.flatnonzero(~scored.excluded)
+        order = keep[np.lexsort((pool.ids[keep], -pool.seen[keep], -scored.total[keep]))]
+        queue = pool.group[order] * 2 + scored.explore_ok[order].astype(np.intp)
+        grouped = np.argsort(queue, kind="stable")
+        keys, starts = np.unique(queue[grouped], return_index=True)
+        parts = np.split(order[grouped], starts[1:]) if len(keys) else []
+        self.queues: dict[int, deque[int]] = {
+            int(k): deque(part.tolist()) for k, part in zip(keys, parts, strict=True)
+        }
+        self.topics: Counter[str] = Counter()
+        self.types: Counter[str] = Counter()
+        self.count = 0
+
+    def __bool__(self) -> bool:
+        return any(self.queues.values())
+
+    def _meta(self, queue: int) -> tuple[str, str]:
+        return self.pool.group_keys[queue >> 1]
+
+    def pick(self, explore: bool) -> int | None:
+        """The best allowed head, taken off its queue; None when no queue may give one."""
+        live = [k for k, q in self.queues.items() if q]
+        heads = [k for k in live if (k & 1) or not explore]
+        if self.count < TOPIC_CAP_WINDOW:
+            heads = [k for k in heads if self._allowed(k, live)]
+        if not heads:
+            return None
+        best = min(heads, key=lambda k: self._adjusted(self.queues[k][0]))
+        n: int = self.queues[best].popleft()
+        topic, kind = self._meta(best)
+        self.topics[topic] += 1
+        self.types[kind] += 1
+        self.count += 1
+        return n
+
+    def _allowed(self, queue: int, live: Sequence[int]) -> bool:
+        """The first page's caps per topic and per story type, relaxed when nothing else is left."""
+        topic, kind = self._meta(queue)
+        topic_ok = self.topics[topic] < TOPIC_CAP or all(
+            self.topics[self._meta(k)[0]] >= TOPIC_CAP for k in live
+        )
+        cap = TYPE_CAPS.get(kind, TOPIC_CAP_WINDOW)
+        type_ok = self.types[kind] < cap or all(self._meta(k)[1] == kind for k in live)
+        return topic_ok and type_ok
+
+    def _adjusted(self, n: int) -> tuple[float, float, int]:
+        item = self.pool.items[n]
+        penalty = TOPIC_PENALTY * self.topics[item.story.topic]
+        return (penalty - self.total[n], -self.pool.seen_list[n], item.story.id)
 
 
 def _explore_slot(position: int, share: float, profile: Profile) -> bool:
-    if share <= 0 or not profile.follows:
+    if share <= 0 or not profile.has_interests:
         return False
     every = max(round(1 / share), 2)
     return position % every == every - 1
+
+
+def select(
+    pool: Pool, scored: Scored, profile: Profile, limit: int, explore_share: float
+) -> list[tuple[int, bool]]:
+    """(candidate index, picked for exploring) of up to ``limit`` cards, best first."""
+    groups = _Groups(pool, scored)
+    chosen: list[int] = []
+    explored: set[int] = set()
+    while groups and len(chosen) < limit:
+        pick = None
+        if _explore_slot(len(chosen), explore_share, profile):
+            pick = groups.pick(explore=True)
+            if pick is not None:
+                explored.add(pick)
+        if pick is None:
+            pick = groups.pick(explore=False)
+        if pick is None:
+            break
+        chosen.append(pick)
+    return [(n, n in explored) for n in chosen]
+
+
+# --------------------------------------------------------------------------- reasons
+
+
+def why(pool: Pool, n: int, profile: Profile, scored: Scored, explore: bool) -> CardReason:
+    """The reason a candidate is on the reader's feed, as data."""
+    item = pool.items[n]
+    if explore:
+        return CardReason(ReasonKind.EXPLORE, Preference(FollowKind.TOPIC, norm(item.story.topic)))
+    found = [p for p in profile.follows if pool.matches(n, p)]
+    if found:
+        return CardReason(ReasonKind.FOLLOW, min(found, key=lambda p: FOLLOW_ORDER.index(p.kind)))
+    if scored.learned[n] >= READ_REASON_MIN:
+        learned = _learned_reason(item, n, profile.learned, scored)
+        if learned is not None:
+            return learned
+    return CardReason(ReasonKind.TRENDING if item.story.trending else ReasonKind.COVERED)
+
+
+def _learned_reason(item: Item, n: int, learned: Learned, scored: Scored) -> CardReason | None:
+    part, value = max(((k, float(v[n])) for k, v in scored.parts.items()), key=lambda kv: kv[1])
+    if value <= 0:
+        return None
+    if part == "similar":
+        return CardReason(ReasonKind.READ)
+    if part == "topic":
+        return CardReason(ReasonKind.READ, Preference(FollowKind.TOPIC, norm(item.story.topic)))
+    names = item.story.entities if part == "entity" else item.outlets
+    table = learned.entities if part == "entity" else learned.outlets
+    best = max(names, key=lambda name: table.get(norm(name), 0.0))
+    kind = FollowKind.ENTITY if part == "entity" else FollowKind.OUTLET
+    return CardReason(ReasonKind.READ, Preference(kind, " ".join(best.split())))
+
+
+def subject_name(pref: Preference) -> str:
+    """How a reason names what it is about."""
+    if pref.kind is FollowKind.TOPIC:
+        return topic_name(pref.value)
+    if pref.kind is FollowKind.REGION:
+        return region_name(pref.value)
+    return pref.value
+
+
+def reason_text(reason: CardReason, item: Item) -> str:
+    """The human reason shown on a card."""
+    subject = reason.subject
+    if reason.kind is ReasonKind.EXPLORE:
+        return EXPLORE_REASON
+    if reason.kind is ReasonKind.FOLLOW and subject is not None:
+        if subject.kind is FollowKind.STORY:
+            return "You follow this story"
+        return f"You follow {subject_name(subject)}"
+    if reason.kind is ReasonKind.READ:
+        if subject is None:
+            return SIMILAR_REASON
+        if subject.kind is FollowKind.OUTLET:
+            return f"Because you read stories from {subject.value}"
+        return f"Because you read about {subject_name(subject)}"
+    n = max(item.story.outlet_count, len(item.outlets))
+    outlets = f"{n} outlet" + ("" if n == 1 else "s")
+    if reason.kind is ReasonKind.TRENDING:
+        return f"Trending across {outlets}"
+    return f"Covered by {outlets}"
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def rank_pool(
+    pool: Pool, profile: Profile, *, limit: int, explore_share: float = 0.1
+) -> list[FeedCard]:
+    """The reader's feed from a built pool: up to ``limit`` cards, best first."""
+    scored = score(pool, profile)
+    return [
+        _card(pool, n, profile, scored, explore)
+        for n, explore in select(pool, scored, profile, limit, explore_share)
+    ]
 
 
 def rank_feed(
@@ -220,41 +459,26 @@ def rank_feed(
     limit: int,
     explore_share: float = 0.1,
     days: float = 3.0,
+    regions: Mapping[int, Sequence[str]] | None = None,
+    centroids: Mapping[int, NDArray[np.floating]] | None = None,
+    learned: Learned = NOTHING,
 ) -> list[FeedCard]:
     """The reader's feed: up to ``limit`` cards, best first; ``reader`` None is anonymous."""
-    profile = Profile.of(reader)
-    pool = candidates(stories, writeups, outlets, profile, now, days)
-    chosen: list[Candidate] = []
-    explored: set[int] = set()
-    while pool and len(chosen) < limit:
-        explore = _explore_slot(len(chosen), explore_share, profile)
-        pick = _pick(pool, chosen, explore) if explore else None
-        if pick is not None:
-            explored.add(pick.story.id)
-        else:
-            pick = _pick(pool, chosen, False)
-        if pick is None:
-            break
-        chosen.append(pick)
-        pool.remove(pick)
-    return [_card(c, c.story.id in explored, profile) for c in chosen]
-
-
-def _card(candidate: Candidate, explore: bool, profile: Profile) -> FeedCard:
-    return FeedCard(
-        story=candidate.story,
-        writeup=candidate.writeup,
-        score=candidate.score,
-        reason=reason(candidate, explore),
-        labels=labels(
-            candidate.story.trending,
-            profile.personalized,
-            generated=candidate.writeup is not None
-            and candidate.writeup.status is WriteupStatus.PUBLISHED,
-        ),
-        outlets=candidate.outlets,
+    pool = build_pool(
+        stories, writeups, outlets, now, days=days, regions=regions, centroids=centroids
     )
+    return rank_pool(pool, Profile.of(reader, learned), limit=limit, explore_share=explore_share)
 
 
-def _norm(value: str) -> str:
-    return " ".join(value.casefold().split())
+def _card(pool: Pool, n: int, profile: Profile, scored: Scored, explore: bool) -> FeedCard:
+    item = pool.items[n]
+    reason = why(pool, n, profile, scored, explore)
+    return FeedCard(
+        story=item.story,
+        writeup=item.writeup,
+        score=float(scored.total[n]),
+        reason=reason_text(reason, item),
+        labels=labels(item.story.trending, profile.customized, generated=item.written),
+        outlets=shown_outlets(item, profile),
+        why=reason,
+    )

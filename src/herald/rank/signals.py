@@ -1,0 +1,172 @@
+"""What a reader's signals teach the feed: the pure core (no I/O) of implicit learning.
+
+Each signal weighs by its kind and fades with age: its weight halves every
+``HALF_LIFE_DAYS`` (14) days. Signals add up per story, each kind saturating so that
+reloading a page or leaving a tab open does not swamp everything else:
+
+- ``open``: +1 (counted once per story);
+- ``read``: up to +2, growing with the seconds spent reading as ``1 - exp(-s / 90)``
+  (30 s give +0.57, 90 s +1.26, 5 minutes +1.93);
+- ``citation``: +1 per cited source followed, at most +2;
+- ``hide``: -1.5, and the story is never shown again;
+- ``less`` ("show less like this"): -3, and the story is never shown again.
+
+A story's net weight then feeds (a) an embedding profile, the weighted mean direction of the
+centroids of the stories read (and a separate one of the stories turned away), scored with
+``herald.rank.interest``; and (b) implicit affinities of the topics, entities and outlets of
+those stories: the sum of the weights of the stories that carry them (an outlet gets its share
+of a story covered by several). The feed squashes and bounds both (``herald.rank.feed``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from herald.rank.interest import Vector, profile_vector
+from herald.types import Signal, SignalKind, SignalStory
+
+HALF_LIFE_DAYS = 14.0
+# How far back the feed reads positive signals; hides and "less" count whatever their age.
+SIGNAL_DAYS = 60.0
+# The most signals (newest first) the feed reads for one reader.
+MAX_SIGNALS = 500
+READ_CAP_SECONDS = 600.0  # one "read" signal counts at most ten minutes
+READ_SATURATION_SECONDS = 90.0
+OPEN_WEIGHT = 1.0
+READ_WEIGHT = 2.0
+CITATION_WEIGHT = 1.0
+CITATION_MAX = 2.0
+HIDE_WEIGHT = -1.5
+LESS_WEIGHT = -3.0
+NEGATIVE_KINDS = frozenset({SignalKind.HIDE, SignalKind.LESS})
+
+
+def norm(value: str) -> str:
+    """The matching form of a name: case-folded, whitespace collapsed."""
+    return " ".join(value.casefold().split())
+
+
+def decay(age_days: float) -> float:
+    """The share of its weight a signal keeps after ``age_days`` (1.0 for future times)."""
+    return float(0.5 ** (max(age_days, 0.0) / HALF_LIFE_DAYS))
+
+
+def read_value(seconds: float) -> float:
+    """The weight of ``seconds`` of reading: saturating towards ``READ_WEIGHT``."""
+    return READ_WEIGHT * (1.0 - math.exp(-max(seconds, 0.0) / READ_SATURATION_SECONDS))
+
+
+def story_weights(signals: Sequence[Signal], now: datetime) -> dict[int, float]:
+    """The net, decayed weight of each story the reader acted on."""
+    sums: dict[int, dict[SignalKind, float]] = defaultdict(lambda: defaultdict(float))
+    for s in signals:
+        age = (now - s.at).total_seconds() / 86_400.0
+        amount = min(max(s.value, 0.0), READ_CAP_SECONDS) if s.kind is SignalKind.READ else 1.0
+        sums[s.story_id][s.kind] += amount * decay(age)
+    return {story: _combine(kinds) for story, kinds in sums.items()}
+
+
+def _combine(kinds: Mapping[SignalKind, float]) -> float:
+    return (
+        OPEN_WEIGHT * min(kinds.get(SignalKind.OPEN, 0.0), 1.0)
+        + read_value(kinds.get(SignalKind.READ, 0.0))
+        + CITATION_WEIGHT * min(kinds.get(SignalKind.CITATION, 0.0), CITATION_MAX)
+        + HIDE_WEIGHT * min(kinds.get(SignalKind.HIDE, 0.0), 1.0)
+        + LESS_WEIGHT * min(kinds.get(SignalKind.LESS, 0.0), 1.0)
+    )
+
+
+@dataclass(frozen=True)
+class Learned:
+    """A reader's implicit interests. Keys of the affinity maps are ``norm``-ed names."""
+
+    weights: Mapping[int, float] = field(default_factory=dict)
+    hidden: frozenset[int] = frozenset()
+    topics: Mapping[str, float] = field(default_factory=dict)
+    entities: Mapping[str, float] = field(default_factory=dict)
+    outlets: Mapping[str, float] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)  # norm-ed entity/outlet -> display
+    positive: Vector | None = None
+    negative: Vector | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether anything was learned at all."""
+        return bool(self.hidden) or any(abs(w) > 1e-9 for w in self.weights.values())
+
+    @property
+    def interested(self) -> bool:
+        """Whether the reader showed positive interest in something."""
+        return any(w > 0 for w in self.weights.values())
+
+
+NOTHING = Learned()
+
+
+def learn(signals: Sequence[Signal], stories: Mapping[int, SignalStory], now: datetime) -> Learned:
+    """The reader's implicit interests from ``signals`` on ``stories`` (keyed by story id)."""
+    if not signals:
+        return NOTHING
+    weights = story_weights(signals, now)
+    hidden = frozenset(s.story_id for s in signals if s.kind in NEGATIVE_KINDS)
+    topics: dict[str, float] = defaultdict(float)
+    entities: dict[str, float] = defaultdict(float)
+    outlets: dict[str, float] = defaultdict(float)
+    names: dict[str, str] = {}
+    for story_id, weight in weights.items():
+        story = stories.get(story_id)
+        if story is None or abs(weight) < 1e-9:
+            continue
+        if story.topic.strip():
+            topics[norm(story.topic)] += weight
+        for entity in dict.fromkeys(norm(e) for e in story.entities if e.strip()):
+            entities[entity] += weight
+        for name in story.entities + story.outlets:
+            names.setdefault(norm(name), " ".join(name.split()))
+        distinct = list(dict.fromkeys(norm(o) for o in story.outlets if o.strip()))
+        for outlet in distinct:
+            outlets[outlet] += weight / len(distinct)
+    positive, negative = _profiles(weights, stories)
+    return Learned(
+        weights=weights,
+        hidden=hidden,
+        topics=dict(topics),
+        entities=dict(entities),
+        outlets=dict(outlets),
+        names=names,
+        positive=positive,
+        negative=negative,
+    )
+
+
+def _profiles(
+    weights: Mapping[int, float], stories: Mapping[int, SignalStory]
+) -> tuple[Vector | None, Vector | None]:
+    """The mean direction of the stories read, and of the stories turned away."""
+    vectors: dict[int, Vector] = {}
+    for story_id in weights:
+        story = stories.get(story_id)
+        if story is not None and story.centroid:
+            vectors[story_id] = np.frombuffer(story.centroid, dtype=np.float32)
+    if not vectors:
+        return None, None
+    dims = max({v.shape[0] for v in vectors.values()}, key=lambda d: _count(vectors, d))
+    pos = [(v, weights[i]) for i, v in vectors.items() if v.shape[0] == dims and weights[i] > 0]
+    neg = [(v, -weights[i]) for i, v in vectors.items() if v.shape[0] == dims and weights[i] < 0]
+    return _mean(pos), _mean(neg)
+
+
+def _count(vectors: Mapping[int, Vector], dims: int) -> int:
+    return sum(1 for v in vectors.values() if v.shape[0] == dims)
+
+
+def _mean(pairs: Sequence[tuple[Vector, float]]) -> Vector | None:
+    if not pairs:
+        return None
+    return profile_vector([v for v, _ in pairs], [w for _, w in pairs])
