@@ -39,6 +39,17 @@ COMMANDS = [
     ["eval", "trend"],
     ["eval", "write"],
     ["eval", "verify"],
+    ["eval", "rank"],
+    ["bench"],
+    ["bench", "ingest"],
+    ["bench", "cluster"],
+    ["bench", "rank"],
+    ["bench", "serve"],
+    ["llm"],
+    ["reports"],
+    ["reports", "list"],
+    ["reports", "pull"],
+    ["reports", "dismiss"],
 ]
 
 

@@ -41,6 +41,8 @@ app.add_typer(eval_app, name="eval")
 llm_app = typer.Typer(help="The bundled small model and LLM writers.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 app.add_typer(llm_app, name="llm")
+reports_app = typer.Typer(help="Readers' reports and corrections.", no_args_is_help=True)
+app.add_typer(reports_app, name="reports")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML settings file.")]
 
@@ -448,6 +450,90 @@ def demo(
     run_demo(settings(), console, port=port, serve=not no_serve)
 
 
+# --------------------------------------------------------------------------- reports
+
+
+NoteOpt = Annotated[str, typer.Option("--note", help="Why (public for a pull).")]
+
+
+@reports_app.command("list")
+def reports_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Open reports, grouped by story, oldest first."""
+    from herald.store.newsroom import open_reports
+
+    found = open_reports(herald().store)
+    if as_json:
+        console.print_json(json.dumps([_reported_json(r) for r in found]))
+        return
+    table = Table("report", "story", "status", "kind", "when", "note")
+    for item in found:
+        status = item.writeup.status.value if item.writeup else "no writeup"
+        for r in item.reports:
+            when = _when(r.created_at)
+            table.add_row(
+                str(r.id),
+                f"{item.story.id}: {item.story.title[:50]}",
+                status,
+                r.kind.value,
+                when,
+                r.note[:60],
+            )
+    console.print(table)
+
+
+def _reported_json(item: Any) -> dict[str, Any]:
+    return {
+        "story_id": item.story.id,
+        "title": item.story.title,
+        "writeup": item.writeup.status.value if item.writeup else None,
+        "reports": [
+            {
+                "id": r.id,
+                "kind": r.kind.value,
+                "note": r.note,
+                "created_at": r.created_at.isoformat(),
+            }
+            for r in item.reports
+        ],
+    }
+
+
+@reports_app.command("pull")
+def reports_pull(story: Annotated[int, typer.Argument(help="Story id.")], note: NoteOpt) -> None:
+    """Withdraw a story's article (it leaves every feed), resolve its reports, publish the note."""
+    from datetime import UTC, datetime
+
+    from herald.store.newsroom import pull_story
+
+    h = herald()
+    try:
+        done = pull_story(h.store, h.store.resolve_story_id(story), note, datetime.now(UTC))
+    except HeraldError as e:
+        fail(str(e))
+        return
+    console.print(f"Pulled story {done.story_id} (correction {done.id})")
+
+
+@reports_app.command("dismiss")
+def reports_dismiss(
+    report: Annotated[int, typer.Argument(help="Report id.")], note: NoteOpt
+) -> None:
+    """Close a report without changing the story (the note stays in the editors' log)."""
+    from datetime import UTC, datetime
+
+    from herald.store.newsroom import dismiss_reports
+
+    h = herald()
+    try:
+        done = dismiss_reports(h.store, [report], note, datetime.now(UTC))
+    except HeraldError as e:
+        fail(str(e))
+        return
+    console.print(f"Dismissed report {report} on story {done.story_id}")
+
+
 # --------------------------------------------------------------------------- evaluation
 
 
@@ -536,6 +622,36 @@ def eval_verify(
     _print_json(run_verify_eval(file, output, shared_embedder(), None, fit))
 
 
+@eval_app.command("rank")
+def eval_rank(
+    behaviors: Annotated[Path, typer.Option(help="MIND behaviors.tsv.")],
+    news: Annotated[Path, typer.Option(help="MIND news.tsv.")],
+    output: Annotated[Path, typer.Option(help="Where to write {impression, scores} lines.")] = Path(
+        "rank.jsonl"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,
+) -> None:
+    """Score MIND impressions from click histories; print AUC, MRR, nDCG@5 and nDCG@10."""
+    from herald.eval.rank import rank_table, run_rank_eval
+    from herald.nlp.embed import shared_embedder
+    from herald.pipeline.progress import NoProgress
+    from herald.progress import RichProgress
+
+    try:
+        if as_json:
+            result = run_rank_eval(behaviors, news, output, shared_embedder(), NoProgress())
+        else:
+            with RichProgress(err) as p:
+                result = run_rank_eval(behaviors, news, output, shared_embedder(), p)
+    except HeraldError as e:
+        fail(str(e))
+        return
+    if as_json:
+        _print_json(result)
+    else:
+        console.print(rank_table(result))
+
+
 # --------------------------------------------------------------------------- benchmarks
 
 
@@ -599,6 +715,80 @@ def bench_cluster(
         fail(str(e))
         return
     _print_json(result)
+
+
+@bench_app.command("rank")
+def bench_rank(
+    readers: Annotated[int, typer.Option(min=1, help="Simulated readers.")] = 100,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same numbers).")] = 0,
+    budget: Annotated[int, typer.Option(min=1, help="Interactions per reader.")] = 200,
+    data: Annotated[
+        Path, typer.Option(help="The shared data folder, with recommendation/.")
+    ] = Path("../shared/data"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,
+) -> None:
+    """Interactions the feed needs before nDCG@10 passes 0.8 for simulated readers."""
+    from herald.bench.rank_sim import SimOptions, run_rank_sim, sim_table
+    from herald.pipeline.progress import NoProgress
+    from herald.progress import RichProgress
+
+    options = SimOptions(data=data, readers=readers, seed=seed, budget=budget)
+    try:
+        if as_json:
+            result = run_rank_sim(options, NoProgress())
+        else:
+            with RichProgress(err) as p:
+                result = run_rank_sim(options, p)
+    except HeraldError as e:
+        fail(str(e))
+        return
+    if as_json:
+        _print_json(result)
+    else:
+        console.print(sim_table(result))
+
+
+@bench_app.command("serve")
+def bench_serve(
+    readers: Annotated[int, typer.Option(min=1, help="Readers to seed.")] = 10_000,
+    articles: Annotated[int, typer.Option(min=1, help="Articles to seed.")] = 100_000,
+    stories: Annotated[int, typer.Option(min=1, help="Stories to seed.")] = 5_000,
+    concurrency: Annotated[int, typer.Option(min=1, help="Keep-alive connections.")] = 50,
+    duration: Annotated[float, typer.Option(min=0.1, help="Seconds measured per endpoint.")] = 20.0,
+    warmup: Annotated[float, typer.Option(min=0.0, help="Unmeasured seconds first.")] = 5.0,
+    database_url: Annotated[
+        str, typer.Option(help="An empty PostgreSQL database to seed (default: SQLite).")
+    ] = "",
+    web_workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 2,
+    profile: Annotated[
+        int, typer.Option(min=0, help="Then cProfile this many feed requests in process.")
+    ] = 0,
+    json_out: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,
+) -> None:
+    """p50/p99 latency and requests/s of the feed page, API and story pages on loopback."""
+    from herald.bench.serve import ServeOptions, run_serve_bench
+    from herald.bench.serve_report import serve_table
+
+    options = ServeOptions(
+        readers=readers,
+        articles=articles,
+        stories=stories,
+        concurrency=concurrency,
+        duration=duration,
+        warmup=warmup,
+        database_url=database_url,
+        web_workers=web_workers,
+        profile=profile,
+    )
+    try:
+        result = run_serve_bench(options, None if json_out else err.print)
+    except HeraldError as e:
+        fail(str(e))
+        return
+    if json_out:
+        _print_json(result)
+    else:
+        console.print(serve_table(result))
 
 
 def _print_json(result: dict[str, Any]) -> None:

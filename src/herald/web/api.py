@@ -8,9 +8,11 @@ from fastapi import APIRouter, Path, Query, Request
 
 from herald import __version__
 from herald.exceptions import NotFoundError
+from herald.store import newsroom
 from herald.types import WriteupStatus
 from herald.web import queries, serialize
 from herald.web.context import current_reader, herald_of
+from herald.web.newsroom import correction_json, related_json
 from herald.write.dateline import labels
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -76,6 +78,8 @@ def api_story(request: Request, story_id: Annotated[int, Path(ge=1)]) -> dict[st
             )
         ),
         "articles": [serialize.article_json(a) for a in articles],
+        "corrections": [correction_json(c) for c in newsroom.story_corrections(store, story.id)],
+        "related": [related_json(r) for r in newsroom.related_to(store, story)],
     }
 
 

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from herald import __version__
 from herald.app import Herald
 from herald.rank.topics import topic_name
-from herald.web import api, errors, feed_routes, pages
+from herald.web import accounts, api, browse, errors, feed_routes, newsroom, pages, reader_routes
 from herald.web.security import CSRF_COOKIE, SECURITY_HEADERS, new_nonce
 
 HERE = Path(__file__).resolve().parent
@@ -82,4 +82,8 @@ def create_app(herald: Herald) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(feed_routes.router)
     app.include_router(api.router)
+    app.include_router(reader_routes.router)  # signals, less/hide, /welcome
+    accounts.install(app)  # sign up, log in, account page; `current_account` in templates
+    newsroom.install(app)  # report a problem, /admin, /corrections
+    browse.install(app)  # topic, entity and outlet pages, /search, OPML, their API
     return app

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from herald.exceptions import NotFoundError
 from herald.rank.topics import TOPICS, topic_name
 from herald.types import FollowKind, Preference, Reader, WriteupStatus
-from herald.web import queries, views
+from herald.web import queries, reasons, views
 from herald.web.context import check_csrf, current_reader, ensure_reader, form_token, herald_of
 from herald.web.security import safe_next
 from herald.write.dateline import labels
@@ -38,7 +38,7 @@ def pref_state(reader: Reader | None) -> Callable[[str, object], str]:
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    reader = context.get("reader", current_reader(request))
+    reader = context["reader"] if "reader" in context else current_reader(request)
     base = {
         "reader": reader,
         "personalized": reader is not None and reader.personalized,
@@ -58,12 +58,17 @@ def feed_page(request: Request, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] =
     herald = herald_of(request)
     reader = current_reader(request)
     now = herald.clock.now()
-    ranked = queries.ranked_feed(
+    feed = queries.reader_feed(
         herald.store, reader, now, herald.settings.feed_days, limit=page * PAGE_SIZE + 1
     )
+    ranked = feed.cards
     shown = ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     context = {
         "reader": reader,
+        "personalized": feed.customized,
+        "invite": feed.newcomer and page == 1,
+        "notice": reasons.NOTICES.get(request.query_params.get("notice", ""), ""),
+        "actions": reasons.card_actions(shown),
         "cards": [views.card_view(c, now) for c in shown],
         "page": page,
         "start": (page - 1) * PAGE_SIZE + 1,
@@ -109,6 +114,8 @@ def story_page(request: Request, story_id: Annotated[int, Path(ge=1)]) -> Respon
         "json_ld": views.script_json(views.json_ld(story, writeup, page_url, str(request.base_url)))
         if writeup and article
         else "",
+        "reported": request.query_params.get("reported") == "1",
+        **views.story_trust(store, story),
     }
     return render(request, "story.html", context)
 

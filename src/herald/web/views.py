@@ -9,10 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from herald.rank.topics import topic_name
+from herald.store.newsroom import related_to, story_corrections
+from herald.store.store import Store
 from herald.types import (
     Article,
+    CorrectionAction,
     Evidence,
     FeedCard,
+    ReportKind,
     Sentence,
     Source,
     SourceRef,
@@ -179,10 +183,12 @@ def paragraphs(writeup: Writeup) -> list[list[SentenceView]]:
 
 
 def coverage(articles: list[Article], writeup: Writeup | None) -> list[CoverageView]:
-    """Every member article (cited ones first, by number), with its cited passages."""
-    numbers = {r.article_id: r.index for r in writeup.sources} if writeup else {}
+    """Every member article (cited ones first, by number), with its cited passages; only a
+    published article cites (a pulled one's citations are not shown)."""
+    cited = writeup if writeup is not None and is_article(writeup) else None
+    numbers = {r.article_id: r.index for r in cited.sources} if cited else {}
     passages: dict[int, list[str]] = {}
-    for s in writeup.sentences if writeup else ():
+    for s in cited.sentences if cited else ():
         for e in s.evidence:
             found = passages.setdefault(e.article_id, [])
             if e.passage and e.passage not in found:
@@ -230,6 +236,32 @@ def story_dateline(story: Story, writeup: Writeup | None) -> str:
     if writeup is not None and writeup.dateline:
         return writeup.dateline
     return make_dateline(story.first_seen)
+
+
+# Report kinds in the order the form offers them, with their labels.
+REPORT_KINDS: tuple[tuple[str, str], ...] = (
+    (ReportKind.FACTUAL.value, "A factual error"),
+    (ReportKind.MISLEADING.value, "Misleading"),
+    (ReportKind.OUTDATED.value, "Outdated"),
+    (ReportKind.OTHER.value, "Something else"),
+)
+ACTION_LABELS = {
+    CorrectionAction.PULLED.value: "Withdrawn",
+    CorrectionAction.CORRECTED.value: "Corrected",
+}
+
+
+def story_trust(store: Store, story: Story) -> dict[str, Any]:
+    """The story page's corrections notice, withdrawal note, related stories and report form."""
+    found = story_corrections(store, story.id)
+    pulls = [c for c in found if c.action is CorrectionAction.PULLED]
+    return {
+        "corrections": found,
+        "withdrawn": pulls[0] if pulls else None,
+        "related": related_to(store, story),
+        "report_kinds": REPORT_KINDS,
+        "action_labels": ACTION_LABELS,
+    }
 
 
 def json_ld(story: Story, writeup: Writeup, url: str, site: str) -> dict[str, Any]:
