@@ -8,6 +8,8 @@ articles without a story; the next run restores the stories and carries on.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -156,8 +158,17 @@ def _save_story(h: Herald, clusterer: OnlineClusterer, key: int) -> None:
 
 def _main_entities(state: StoryState, titles: Sequence[str]) -> tuple[str, ...]:
     """Named entities of the latest headlines (spaCy); the clusterer's when none are found."""
-    found = main_entities(titles[-ENTITY_TITLES:], limit=12)
-    return found or state.main_entities(12)
+    recent = titles[-ENTITY_TITLES:]
+    found = main_entities(recent, limit=12)
+    return found or tuple(filter(None, (as_written(k, recent) for k in state.main_entities(12))))
+
+
+def as_written(key: str, titles: Sequence[str]) -> str:
+    """The clusterer's entity key (case-folded) as the headlines spell it, or "" when no
+    headline has it as whole words: readers never see a folded "trump" for "Trump"."""
+    pattern = re.compile(rf"(?<!\w){re.escape(key)}(?!\w)", re.IGNORECASE)
+    spellings = Counter(m.group(0) for t in titles for m in pattern.finditer(t))
+    return spellings.most_common(1)[0][0] if spellings else ""
 
 
 _NOT_ENTITIES = frozenset(

@@ -6,6 +6,7 @@ collapsed), so a page lists exactly the stories its follow button would bring to
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,13 +57,13 @@ def entity_stories(store: Store, name: str, limit: int, offset: int) -> StoryPag
 
 
 def entity_display_name(found: Sequence[Story], name: str) -> str:
-    """The spelling the newest story uses for the entity ``name``, else ``name`` itself."""
+    """The spelling the stories use most for the entity ``name`` (a cased one over a folded
+    "trump"; ties go to the newest story), else ``name`` itself."""
     wanted = norm(name)
-    for story in found:
-        for entity in story.entities:
-            if norm(entity) == wanted:
-                return entity
-    return " ".join(name.split())
+    spellings = Counter(e for story in found for e in story.entities if norm(e) == wanted)
+    if not spellings:
+        return " ".join(name.split())
+    return max(spellings, key=lambda e: (e != e.lower(), spellings[e]))
 
 
 def outlet_sources(store: Store, name: str) -> list[Source]:
