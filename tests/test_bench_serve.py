@@ -25,10 +25,10 @@ from herald.bench.serve import ENDPOINTS, _cookies, _tokens
 from herald.cli import app
 from herald.clock import to_utc
 from herald.exceptions import ConfigError
+from herald.store import feedcache
 from herald.store.schema import articles, signals, sources, stories
 from herald.store.store import Store
 from herald.types import WriteupStatus
-from herald.web import feedcache
 from tests.support.postgres import postgres_database, postgres_url  # noqa: F401  (fixtures)
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -313,6 +313,6 @@ def test_profile_of_the_feed_page_names_where_time_goes(tmp_path: Path) -> None:
         herald.close()
     assert found["requests"] == 5
     assert found["mean_request_ms"] > 0
-    assert "web/context.current_reader" in found["steps_ms"]
+    assert "web/context.current_visit" in found["steps_ms"]
     assert any(area.startswith("herald.") for area in found["by_area_ms"])
     assert found["top_cumulative"][0]["cumulative_ms"] >= found["top_own"][0]["own_ms"]

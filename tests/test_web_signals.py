@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +22,6 @@ from herald.store.schema import signals
 from herald.store.signals import reader_signals, record_signal
 from herald.store.store import NewEntry, Store
 from herald.types import Reader, SignalKind, SourceSpec, Writeup, WriteupStatus
-from herald.web.queries import VERSION_EVERY
 from herald.web.reader_routes import RATE_LIMIT
 from herald.web.security import READER_COOKIE, unsign
 from tests.support.postgres import postgres_database, postgres_url  # noqa: F401  (fixtures)
@@ -339,7 +337,7 @@ def test_the_pool_follows_changes_to_the_stories(
     assert seeded.rates not in card_ids(feed(client))
 
 
-def test_another_process_writes_show_within_seconds(
+def test_another_process_writes_show_on_the_next_request(
     client: TestClient, herald: Herald, seeded: Seeded
 ) -> None:
     assert seeded.comet in card_ids(feed(client))
@@ -350,10 +348,7 @@ def test_another_process_writes_show_within_seconds(
         other.save_writeup(Writeup(**{**comet.__dict__, "status": WriteupStatus.PULLED}))
     finally:
         other.close()
-    assert seeded.comet in card_ids(feed(client))  # the pool is still the one built before
-    deadline = time.monotonic() + VERSION_EVERY + 10
-    while seeded.comet in card_ids(feed(client)) and time.monotonic() < deadline:
-        time.sleep(0.25)
+    # the write bumped the data version in the database: the next feed is rebuilt for it
     assert seeded.comet not in card_ids(feed(client))
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from herald.clock import Clock, FixedClock, SystemClock, parse_iso
 from herald.config import Settings
 from herald.exceptions import ConfigError
+from herald.executor import Executor, check_executor_settings, make_executor
 from herald.nlp.embed import Embedder
 from herald.store.store import Store
 from herald.workers import WorkerPool, worker_count
@@ -27,9 +28,11 @@ class Herald:
     clock: Clock
     _embedder: Embedder | None = field(default=None, repr=False)
     _pool: WorkerPool | None = field(default=None, repr=False)
+    _executor: Executor | None = field(default=None, repr=False)
     caches: dict[str, object] = field(default_factory=dict, repr=False)
-    """Per-process state a stage keeps between rounds of ``herald run`` (rebuildable from
-    storage at any time: losing it only costs time)."""
+    """Per-process state a stage keeps between rounds of ``herald run``: rebuildable from
+    storage at any time (losing it only costs time) and checked against storage before use,
+    so several processes sharing one database never act on a stale copy."""
 
     @property
     def embedder(self) -> Embedder:
@@ -54,6 +57,14 @@ class Herald:
         return self._pool
 
     @property
+    def executor(self) -> Executor:
+        """Where the stages' shards and model batches run (``executor`` setting), made on
+        first use and kept until ``close``."""
+        if self._executor is None:
+            self._executor = make_executor(self.settings, lambda: self.pool, lambda: self.embedder)
+        return self._executor
+
+    @property
     def secret_key(self) -> str:
         """The key signing cookies: from settings, else generated once into data_dir."""
         if self.settings.secret_key:
@@ -66,6 +77,9 @@ class Herald:
         return path.read_text().strip()
 
     def close(self) -> None:
+        if self._executor is not None:
+            self._executor.close()
+            self._executor = None
         if self._pool is not None:
             self._pool.close()
             self._pool = None
@@ -89,6 +103,7 @@ def make_herald(
     migrate: bool = True,
 ) -> Herald:
     """Build a ``Herald`` for ``settings``; migrates the database schema unless told not to."""
+    check_executor_settings(settings)  # e.g. the Ray executor refuses SQLite, before any work
     Path(settings.resolved_data_dir).mkdir(parents=True, exist_ok=True)
     store = Store(settings.resolved_database_url)
     if migrate:

@@ -45,6 +45,13 @@ reports_app = typer.Typer(help="Readers' reports and corrections.", no_args_is_h
 app.add_typer(reports_app, name="reports")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML settings file.")]
+ExecutorOpt = Annotated[
+    str | None,
+    typer.Option("--executor", help="Where the work runs: local or ray (default: setting)."),
+]
+RayAddressOpt = Annotated[
+    str | None, typer.Option("--ray-address", help="The Ray cluster's address (--executor ray).")
+]
 
 _state: dict[str, Any] = {}
 
@@ -68,6 +75,12 @@ def herald(overrides: dict[str, Any] | None = None) -> Herald:
     h = make_herald(s)
     atexit.register(h.close)  # stops worker processes and the database pool on exit
     return h
+
+
+def executor_overrides(executor: str | None, ray_address: str | None) -> dict[str, Any]:
+    """Settings given by --executor and --ray-address."""
+    given = {"executor": executor, "ray_address": ray_address}
+    return {k: v for k, v in given.items() if v}
 
 
 def fail(message: str) -> None:
@@ -314,13 +327,15 @@ def sources_add_pack(
 @app.command()
 def ingest(
     force: Annotated[bool, typer.Option(help="Fetch every source, due or not.")] = False,
+    executor: ExecutorOpt = None,
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Fetch due feeds and store their new entries."""
     from herald.pipeline.ingest_step import ingest as run_ingest
     from herald.progress import RichProgress
 
     with RichProgress(console) as p:
-        report = run_ingest(herald(), p, force=force)
+        report = run_ingest(herald(executor_overrides(executor, ray_address)), p, force=force)
     console.print(
         f"{report.sources} sources: {report.fetched} fetched, {report.not_modified} not modified, "
         f"{report.failed} failed; {report.new_entries} new entries"
@@ -337,6 +352,8 @@ def extract(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object for FILE arguments.")
     ] = False,
+    executor: ExecutorOpt = None,
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Extract article text: from FILEs (with --json), or for every pending article."""
     if files:
@@ -356,7 +373,7 @@ def extract(
     from herald.progress import RichProgress
 
     with RichProgress(console) as p:
-        report = run_extract(herald(), p)
+        report = run_extract(herald(executor_overrides(executor, ray_address)), p)
     console.print(
         f"{report.pages} pages: {report.ok} ok, {report.failed} not usable, "
         f"{report.duplicates} near-duplicates"
@@ -364,13 +381,13 @@ def extract(
 
 
 @app.command()
-def cluster() -> None:
+def cluster(executor: ExecutorOpt = None, ray_address: RayAddressOpt = None) -> None:
     """Assign new articles to stories."""
     from herald.pipeline.cluster_step import cluster as run_cluster
     from herald.progress import RichProgress
 
     with RichProgress(console) as p:
-        report = run_cluster(herald(), p)
+        report = run_cluster(herald(executor_overrides(executor, ray_address)), p)
     console.print(
         f"{report.articles} articles: {report.new_stories} new stories, {report.merges} merges"
     )
@@ -391,13 +408,16 @@ def write(
         bool, typer.Option("--verbose", "-v", help="Show why drafts fell back.")
     ] = False,
     story: Annotated[list[int] | None, typer.Option(help="Only these story ids.")] = None,
+    executor: ExecutorOpt = None,
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Write, verify and publish articles for corroborated stories."""
     from herald.pipeline.write_step import write as run_write
     from herald.progress import RichProgress
 
     with RichProgress(console) as p:
-        report = run_write(herald(), p, story_ids=story)
+        h = herald(executor_overrides(executor, ray_address))
+        report = run_write(h, p, story_ids=story)
     console.print(
         f"{report.considered} stories: {report.published} published, "
         f"{report.links_only} links only, "
@@ -412,12 +432,22 @@ def write(
 def serve(
     host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (about one per CPU core).")
+    ] = 1,
 ) -> None:
     """Serve the web app, JSON API and personal feeds."""
     from herald.pipeline.run import serve_forever
 
     h = herald()
-    serve_forever(h, host or h.settings.web_host, port or h.settings.web_port, console)
+    serve_forever(
+        h,
+        host or h.settings.web_host,
+        port or h.settings.web_port,
+        console,
+        workers=workers,
+        config_file=_state.get("config"),
+    )
 
 
 @app.command()
@@ -429,11 +459,16 @@ def run(
     interval: Annotated[
         float | None, typer.Option(help="Seconds between rounds (default poll_interval).")
     ] = None,
+    executor: ExecutorOpt = None,
+    ray_address: RayAddressOpt = None,
 ) -> None:
-    """Run all stages repeatedly on a schedule (and serve the web app) until stopped."""
+    """Run all stages repeatedly on a schedule (and serve the web app) until stopped.
+
+    With --executor ray --ray-address ADDRESS the stages' work runs on a Ray cluster
+    (needs HERALD_DATABASE_URL=postgresql+psycopg://...; see docs/deploy.md)."""
     from herald.pipeline.run import run_loop
 
-    h = herald()
+    h = herald(executor_overrides(executor, ray_address))
     run_loop(h, console, once=once, serve=not no_serve and not once, interval=interval)
 
 
@@ -789,6 +824,61 @@ def bench_serve(
         _print_json(result)
     else:
         console.print(serve_table(result))
+
+
+@bench_app.command("pipeline")
+def bench_pipeline(
+    executor: Annotated[str, typer.Option(help="local or ray.")] = "local",
+    workers: Annotated[
+        list[str] | None,
+        typer.Option(help="Worker counts to measure (repeat, or 1,2). Default: 1 and 2."),
+    ] = None,
+    ray_address: Annotated[
+        str, typer.Option(help="An existing Ray cluster (default: start a local one).")
+    ] = "",
+    database_url: Annotated[
+        str,
+        typer.Option(
+            help="A PostgreSQL server URL whose role may create databases (ray needs it)."
+        ),
+    ] = "",
+    hosts: Annotated[int, typer.Option(min=1, help="Loopback feed servers (hosts).")] = 8,
+    articles: Annotated[
+        int, typer.Option(min=0, help="Snapshot articles used (0: all of them).")
+    ] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,
+) -> None:
+    """Items/s of every stage with 1 and 2 workers, on the demo snapshot over loopback."""
+    from herald.bench.pipeline import PipelineBenchOptions, pipeline_table, run_pipeline_bench
+    from herald.pipeline.progress import NoProgress
+    from herald.progress import RichProgress
+
+    try:
+        counts = tuple(int(n) for w in (workers or ["1", "2"]) for n in w.split(",") if n.strip())
+    except ValueError:
+        fail("--workers takes whole numbers, e.g. --workers 1 --workers 2 or --workers 1,2")
+        return
+    options = PipelineBenchOptions(
+        executor=executor,
+        workers=counts,
+        ray_address=ray_address,
+        database_url=database_url,
+        hosts=hosts,
+        articles=articles,
+    )
+    try:
+        if as_json:
+            result = run_pipeline_bench(options, NoProgress())
+        else:
+            with RichProgress(err) as p:
+                result = run_pipeline_bench(options, p)
+    except HeraldError as e:
+        fail(str(e))
+        return
+    if as_json:
+        _print_json(result)
+    else:
+        console.print(pipeline_table(result))
 
 
 def _print_json(result: dict[str, Any]) -> None:

@@ -47,6 +47,9 @@ class Settings:
     min_article_chars: int = 200
     workers: int = 0
     work_timeout: float = 30.0
+    # distributed mode
+    executor: str = "local"
+    ray_address: str = ""
     # clustering
     cluster_threshold: float = 0.6
     cluster_window_hours: float = 72.0
@@ -118,9 +121,13 @@ HELP: dict[str, str] = {
     "poll_interval": "Seconds between polls of a healthy source and between `herald run` rounds.",
     "min_article_chars": "Extracted text shorter than this is marked too_short.",
     "workers": "Worker processes that parse feeds and extract pages (0: one per CPU core;"
-    " -1: none, work runs in the main process without a time limit).",
+    " -1: none, work runs in the main process without a time limit). With executor = ray:"
+    " shards and model batches run at once (0: one per CPU of the cluster).",
     "work_timeout": "Seconds one feed parse or page extraction may take before its worker is"
     " killed and the item recorded as an error.",
+    "executor": "Where the stages' work runs: local (this machine) or ray (a Ray cluster;"
+    " needs PostgreSQL, see docs/deploy.md).",
+    "ray_address": "Address of the Ray cluster for executor = ray (e.g. 10.0.0.5:6379, or auto).",
     "cluster_threshold": "Cosine similarity an article needs to join a story.",
     "cluster_window_hours": "Stories older than this (last article) take no new articles.",
     "trend_half_life_hours": "Half-life of an article's weight in the trending score.",

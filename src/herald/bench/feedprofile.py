@@ -36,16 +36,20 @@ __all__ = ["STEPS", "profile_endpoint"]
 
 # (file path suffix, function): steps of the feed path worth naming when they exist.
 STEPS = (
-    ("herald/web/context.py", "current_reader"),
+    ("herald/web/context.py", "current_visit"),
+    ("herald/store/visitor.py", "visit_by_token"),
+    ("herald/store/visitor.py", "visit_by_session"),
     ("herald/web/queries.py", "ranked_feed"),
     ("herald/web/queries.py", "reader_feed"),
-    ("herald/web/queries.py", "data_version"),
+    ("herald/web/queries.py", "feed_state"),
     ("herald/web/queries.py", "feed_inputs"),
     ("herald/web/queries.py", "learned_for"),
-    ("herald/rank/feed.py", "build_pool"),
+    ("herald/rank/pool.py", "build_pool"),
     ("herald/rank/feed.py", "rank_pool"),
-    ("herald/rank/feed.py", "rank_feed"),
+    ("herald/rank/feed.py", "score"),
+    ("herald/rank/feed.py", "select"),
     ("herald/web/views.py", "card_view"),
+    ("herald/web/cards.py", "render_cards"),
     ("herald/web/pages.py", "render"),
     ("herald/web/serialize.py", "card_json"),
 )

@@ -38,6 +38,8 @@ from sqlalchemy import func, select, text
 
 from herald.bench import seed_news, seed_readers
 from herald.exceptions import ConfigError
+from herald.store import feedcache
+from herald.store.profiles import rebuild_all_profiles
 from herald.store.schema import (
     articles,
     preferences,
@@ -48,7 +50,6 @@ from herald.store.schema import (
     writeups,
 )
 from herald.store.store import Store
-from herald.web import feedcache
 
 __all__ = ["SEEDED_TABLES", "SeedOptions", "SeedReport", "seed_database", "table_counts"]
 
@@ -140,6 +141,10 @@ def seed_database(
         seconds[name] = _insert(store, name, rows)
         say(f"seeded {len(rows):,} {name}")
     _advance_sequences(store)
+    started = time.perf_counter()
+    with store.tx() as conn:
+        rebuild_all_profiles(conn, options.now)
+    seconds["reader_profiles"] = time.perf_counter() - started
     feedcache.bump_store(store)
     return SeedReport(table_counts(store), seconds, options.now)
 

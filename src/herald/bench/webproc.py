@@ -1,16 +1,13 @@
 """The real web app in its own process for ``herald bench serve``: uvicorn on a loopback port.
 
 The server runs apart from the load generator (its own interpreters, so the generator's
-work does not share their GIL): ``python -m herald.bench.webproc --fd FD --workers N`` runs
-uvicorn on ``create_app`` as ``herald serve`` does (uvicorn picks httptools and uvloop when
-they are installed, the plain-Python h11 and asyncio otherwise), with ``N`` worker processes
-under uvicorn's own supervisor.
+work does not share their GIL): ``python -m herald.bench.webproc --fd FD --workers N`` serves
+the app as ``herald serve --workers N`` does (``herald.web.server``: uvicorn with httptools
+and uvloop, ``N`` worker processes under uvicorn's own supervisor).
 
-The listening socket is made here, not by uvicorn: uvicorn's ``--workers`` path binds it with
-``proto`` 0, so asyncio never turns ``TCP_NODELAY`` on for the accepted connections and every
-keep-alive response whose head and body are written separately waits ~40 ms for the client's
-delayed ACK (uvicorn issue #3149, open). A socket made with ``IPPROTO_TCP`` avoids that, and
-binding it in this process to port 0 picks a free port without a race.
+The listening socket is made in this process (``herald.web.server.listening_socket``: with
+``IPPROTO_TCP``, so that accepted connections get ``TCP_NODELAY``) and bound to port 0, which
+picks a free port without a race; the server process inherits it.
 
 Settings reach the server through ``HERALD_*`` environment variables only: every other
 ``HERALD_*`` variable of the caller is dropped, so a local environment cannot change the run.
@@ -30,62 +27,32 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import Self
 
 from herald.exceptions import HeraldError
+from herald.web.server import listening_socket
 
-if TYPE_CHECKING:
-    from fastapi import FastAPI
-
-__all__ = ["WebProcess", "app_from_env", "listening_socket", "main", "server_stack"]
+__all__ = ["WebProcess", "main", "server_stack"]
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 120.0
 RESTART_LINE = "] died"  # uvicorn's "Child process [<pid>] died"
 
 
-def app_from_env() -> FastAPI:
-    """The web app on the settings of the environment (uvicorn's ``--factory`` target)."""
-    from herald.app import make_herald
-    from herald.config import load_settings
-    from herald.web.app import create_app
-
-    return create_app(make_herald(load_settings(None), migrate=False))
-
-
-def listening_socket() -> socket.socket:
-    """A TCP socket bound to a free loopback port (``IPPROTO_TCP``: see the module notes)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, 0))
-    return sock
-
-
 def main(argv: list[str] | None = None) -> None:
-    """Serve ``app_from_env`` on the inherited socket ``--fd`` with ``--workers`` processes."""
+    """Serve the app of the environment on the inherited socket ``--fd`` with ``--workers``
+    processes."""
     import argparse
 
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
+    from herald.web.server import run_server
 
     parser = argparse.ArgumentParser(prog="python -m herald.bench.webproc")
     parser.add_argument("--fd", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, fileno=args.fd)
-    config = uvicorn.Config(
-        "herald.bench.webproc:app_from_env",
-        factory=True,
-        host=HOST,
-        port=sock.getsockname()[1],
-        workers=args.workers,
-        log_level="info",  # the supervisor says at info level when it replaces a worker
-        access_log=False,
-    )
-    if args.workers > 1:
-        Multiprocess(config, sockets=[sock]).run()
-    else:
-        uvicorn.Server(config).run(sockets=[sock])
+    # info: the supervisor says at info level when it replaces a worker
+    run_server(sock, workers=args.workers, log_level="info")
 
 
 def server_stack() -> dict[str, str]:
@@ -114,7 +81,7 @@ class WebProcess:
     def start(self) -> Self:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
         env.update(self.settings_env)
-        with listening_socket() as sock, self.log_file.open("wb") as log:
+        with listening_socket(HOST, 0) as sock, self.log_file.open("wb") as log:
             self.port = sock.getsockname()[1]
             fd = sock.fileno()
             command = [sys.executable, "-m", "herald.bench.webproc", "--fd", str(fd)]

@@ -4,6 +4,13 @@ The active stories (last article within the window) are restored from storage in
 online clusterer, new articles are fed in publication order, and each batch's assignments,
 merges and story summaries are persisted together. A killed run leaves the rest of its
 articles without a story; the next run restores the stories and carries on.
+
+Embedding runs through the executor (batches on the model workers, a few ahead of the
+assignment); assignment itself is sequential and runs in the driver. The whole step holds
+the ``cluster`` lock (a PostgreSQL advisory lock; see :mod:`herald.executor.locks`), and
+both the articles to assign and the stories are read after taking it: two drivers never
+assign the same article, and each one sees every story the other created, so no event gets
+two stories because two processes saw it at once.
 """
 
 from __future__ import annotations
@@ -27,7 +34,9 @@ from herald.cluster.online import (
     rebuild_state,
 )
 from herald.cluster.topics import topic_of_centroid, working_title
-from herald.nlp.embed import from_bytes, to_bytes
+from herald.executor.locks import stage_lock
+from herald.executor.models import Models
+from herald.nlp.embed import Vectors, from_bytes, to_bytes
 from herald.pipeline.progress import NoProgress, Progress
 from herald.types import Article
 
@@ -45,8 +54,13 @@ class ClusterReport:
 
 
 def cluster(h: Herald, progress: Progress | None = None) -> ClusterReport:
-    """Assign every article without a story."""
+    """Assign every article without a story (holding the ``cluster`` lock)."""
     progress = progress or NoProgress()
+    with stage_lock(h.store, "cluster"):
+        return _cluster_locked(h, progress)
+
+
+def _cluster_locked(h: Herald, progress: Progress) -> ClusterReport:
     report = ClusterReport()
     pending = h.store.unclustered_articles(limit=1_000_000)
     stale = h.store.stale_story_ids()
@@ -56,12 +70,19 @@ def cluster(h: Herald, progress: Progress | None = None) -> ClusterReport:
         return report
     clusterer = _restore(h)
     _repair(h, clusterer, stale)
-    for start in range(0, len(pending), BATCH):
-        batch = pending[start : start + BATCH]
-        _cluster_batch(h, clusterer, batch, report)
+    batches = [pending[start : start + BATCH] for start in range(0, len(pending), BATCH)]
+    texts = ([embedding_text(a.title, a.body) for a in batch] for batch in batches)
+    embedded = h.executor.map_batches(embed_texts, texts)
+    for batch, vectors in zip(batches, embedded, strict=True):
+        _cluster_batch(h, clusterer, batch, vectors, report)
         progress.advance(len(batch))
     progress.finish()
     return report
+
+
+def embed_texts(models: Models, texts: Sequence[str]) -> Vectors:
+    """A model batch: embed ``texts`` (runs where the embedder is loaded)."""
+    return models.embedder.embed(texts)
 
 
 def _repair(h: Herald, clusterer: OnlineClusterer, stale: Sequence[int]) -> None:
@@ -108,9 +129,12 @@ def _item(a: Article, embedding: np.ndarray | None) -> ClusterItem:
 
 
 def _cluster_batch(
-    h: Herald, clusterer: OnlineClusterer, batch: Sequence[Article], report: ClusterReport
+    h: Herald,
+    clusterer: OnlineClusterer,
+    batch: Sequence[Article],
+    vectors: Vectors,
+    report: ClusterReport,
 ) -> None:
-    vectors = h.embedder.embed([embedding_text(a.title, a.body) for a in batch])
     assignments: list[tuple[int, int, bytes | None]] = []
     outcomes: list[Assignment] = []
     for article, vector in zip(batch, vectors, strict=True):

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -128,12 +129,19 @@ def start_server(h: Herald, host: str, port: int, console: Console) -> WebServer
     import uvicorn
 
     from herald.web.app import create_app
+    from herald.web.server import listening_socket
 
+    try:
+        sock = listening_socket(host, port)
+    except OSError as e:
+        raise HeraldError(f"the web app could not listen on {host}:{port}: {e}") from e
     config = uvicorn.Config(
         create_app(h), host=host, port=port, log_level="warning", access_log=False
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="herald-web", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="herald-web", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started and thread.is_alive() and time.monotonic() < deadline:
@@ -144,11 +152,27 @@ def start_server(h: Herald, host: str, port: int, console: Console) -> WebServer
     return WebServer(server, thread)
 
 
-def serve_forever(h: Herald, host: str, port: int, console: Console) -> None:
-    """Serve in the foreground until Ctrl-C."""
-    import uvicorn
-
+def serve_forever(
+    h: Herald,
+    host: str,
+    port: int,
+    console: Console,
+    *,
+    workers: int = 1,
+    config_file: str | Path | None = None,
+) -> None:
+    """Serve in the foreground until Ctrl-C: in this process, or in ``workers`` worker
+    processes (each making its own ``Herald`` from the same settings: ``config_file`` and
+    the ``HERALD_*`` environment)."""
     from herald.web.app import create_app
+    from herald.web.server import listening_socket, run_server
 
-    console.print(f"Serving Herald on [bold]http://{host}:{port}[/] (Ctrl-C stops)")
-    uvicorn.run(create_app(h), host=host, port=port, log_level="warning")
+    try:
+        sock = listening_socket(host, port)
+    except OSError as e:
+        raise HeraldError(f"the web app could not listen on {host}:{port}: {e}") from e
+    h.secret_key  # noqa: B018  (made once here, before workers would race to make it)
+    shown = f" with {workers} worker processes" if workers > 1 else ""
+    console.print(f"Serving Herald on [bold]http://{host}:{port}[/]{shown} (Ctrl-C stops)")
+    app = create_app(h) if workers <= 1 else None
+    run_server(sock, workers=workers, app=app, config_file=config_file)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from herald.app import Herald
+from herald.executor.locks import stage_lock
 from herald.pipeline.progress import NoProgress, Progress
 from herald.trend.score import Coverage, TrendParams, TrendSignal, score_stories
 
@@ -32,8 +33,13 @@ def trend_params(h: Herald) -> TrendParams:
 def trend(
     h: Herald, progress: Progress | None = None, signals: tuple[TrendSignal, ...] = ()
 ) -> TrendReport:
-    """Score stories with coverage in the last day (others stop trending)."""
-    progress = progress or NoProgress()
+    """Score stories with coverage in the last day (others stop trending), holding the
+    ``trend`` lock (PostgreSQL: two drivers never interleave their scores)."""
+    with stage_lock(h.store, "trend"):
+        return _trend(h, progress or NoProgress(), signals)
+
+
+def _trend(h: Herald, progress: Progress, signals: tuple[TrendSignal, ...]) -> TrendReport:
     now = h.clock.now()
     params = trend_params(h)
     coverage: dict[Hashable, list[Coverage]] = defaultdict(list)

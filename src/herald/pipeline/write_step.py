@@ -7,18 +7,26 @@ verifier rejects is replaced by the composer, and the reason is kept in the repo
 (``herald write --verbose``); sensitive stories go to the composer directly. A draft the
 verifier rejects is never published: if the composer's is rejected too, the story falls back
 to links only, with the verifier's reason.
+
+The driver picks the stories whose sources changed; the executor writes and verifies them
+in batches where the writer and the embedder are loaded (the driver locally, model workers
+on Ray), and the driver stores each writeup (unless an editor pulled the story meanwhile).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from herald.app import Herald
+from herald.config import Settings
 from herald.exceptions import ConfigError, HeraldError
+from herald.executor.locks import stage_lock
+from herald.executor.models import Models
+from herald.nlp.embed import Embedder
 from herald.pipeline.progress import NoProgress, Progress
 from herald.types import Article, Story, VerifiedDraft, Writeup, WriteupStatus
 from herald.verify.sensitive import is_sensitive
@@ -31,6 +39,7 @@ log = logging.getLogger(__name__)
 WRITER_VERSION = "composer-1"
 MAX_SOURCES = 8
 MIN_SOURCE_CHARS = 300
+WRITE_BATCH = 1  # stories per model batch: a written story takes seconds, a links-only one none
 
 
 @dataclass
@@ -48,53 +57,135 @@ class WriteReport:
 WRITERS = ("composer", "openai")
 
 
+@dataclass(frozen=True)
+class WriteJob:
+    """One story to write: the story, its member articles and their input hash."""
+
+    story: Story
+    articles: tuple[Article, ...]
+    digest: str
+
+
+@dataclass(frozen=True)
+class WriteBatch:
+    """Stories written together on one model worker, at the driver's time ``now``."""
+
+    jobs: tuple[WriteJob, ...]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Written:
+    """A writeup to store, with the notes on how it was written."""
+
+    writeup: Writeup
+    notes: tuple[str, ...]
+
+
 def make_writer(h: Herald) -> Writer:
     """The configured writer: the composer, or an LLM writer on an OpenAI-compatible server."""
-    if h.settings.writer == "composer":
-        return ComposerWriter(h.embedder)
-    if h.settings.writer == "openai":
+    return writer_for(h.settings, h.embedder)
+
+
+def writer_for(settings: Settings, embedder: Embedder) -> Writer:
+    """The writer ``settings`` ask for (made where the models are loaded)."""
+    if settings.writer == "composer":
+        return ComposerWriter(embedder)
+    if settings.writer == "openai":
         from herald.write.llm import chat_client
         from herald.write.llm_writer import LLMWriter
 
-        return LLMWriter(chat_client(h.settings), h.settings.llm_max_tokens)
-    raise ConfigError(f"unknown writer {h.settings.writer!r}; use one of {', '.join(WRITERS)}")
+        return LLMWriter(chat_client(settings), settings.llm_max_tokens)
+    raise ConfigError(f"unknown writer {settings.writer!r}; use one of {', '.join(WRITERS)}")
 
 
 def write(
     h: Herald, progress: Progress | None = None, *, story_ids: Sequence[int] | None = None
 ) -> WriteReport:
-    """Write or refresh the writeups of recent stories (or of ``story_ids``)."""
-    progress = progress or NoProgress()
+    """Write or refresh the writeups of recent stories (or of ``story_ids``), holding the
+    ``write`` lock (PostgreSQL: a second driver waits, then finds the stories unchanged)."""
+    with stage_lock(h.store, "write"):
+        return _write(h, progress or NoProgress(), story_ids)
+
+
+def _write(h: Herald, progress: Progress, story_ids: Sequence[int] | None) -> WriteReport:
     report = WriteReport()
     stories = _candidates(h, story_ids)
-    hashes = h.store.writeup_hashes()
-    pulled = _pulled(h, stories)
-    writer: Writer | None = None
     progress.start("Writing articles", len(stories))
-    try:
-        for story in stories:
-            report.considered += 1
-            if story.id in pulled:
-                report.withdrawn += 1
-                progress.advance()
-                continue
-            articles = h.store.story_articles(story.id)
-            digest = input_hash(articles, _writer_key(h))
-            if hashes.get(story.id) == digest:
-                report.unchanged += 1
-            else:
-                if writer is None:
-                    writer = make_writer(h)
-                writeup = _writeup(h, writer, story, articles, digest, report.notes.append)
-                h.store.save_writeup(writeup)
-                report.published += writeup.status is WriteupStatus.PUBLISHED
-                report.links_only += writeup.status is WriteupStatus.LINKS_ONLY
+    batches = (
+        WriteBatch(tuple(jobs), h.clock.now())
+        for jobs in _batched(_changed(h, stories, report, progress), WRITE_BATCH)
+    )
+    for written in h.executor.map_batches(write_stories, batches):
+        for item in written:
+            _store(h, item, report)
             progress.advance()
-    finally:
-        if writer is not None:
-            writer.close()
     progress.finish()
     return report
+
+
+def _changed(
+    h: Herald, stories: Sequence[Story], report: WriteReport, progress: Progress
+) -> Iterator[WriteJob]:
+    """The stories to (re)write; pulled and unchanged ones are counted and skipped."""
+    hashes = h.store.writeup_hashes()
+    pulled = _pulled(h, stories)
+    key = _writer_key(h)
+    for story in stories:
+        report.considered += 1
+        if story.id in pulled:
+            report.withdrawn += 1
+            progress.advance()
+            continue
+        articles = h.store.story_articles(story.id)
+        digest = input_hash(articles, key)
+        if hashes.get(story.id) == digest:
+            report.unchanged += 1
+            progress.advance()
+            continue
+        yield WriteJob(story, tuple(articles), digest)
+
+
+def _store(h: Herald, item: Written, report: WriteReport) -> None:
+    """Save a writeup, unless an editor pulled its story while it was being written."""
+    report.notes.extend(item.notes)
+    current = h.store.get_writeup(item.writeup.story_id)
+    if current is not None and current.status is WriteupStatus.PULLED:
+        report.withdrawn += 1
+        return
+    h.store.save_writeup(item.writeup)
+    report.published += item.writeup.status is WriteupStatus.PUBLISHED
+    report.links_only += item.writeup.status is WriteupStatus.LINKS_ONLY
+
+
+def write_stories(models: Models, batch: WriteBatch) -> list[Written]:
+    """A model batch: write and verify each story (runs where the models are loaded)."""
+    out = []
+    for job in batch.jobs:
+        notes: list[str] = []
+        writeup = _writeup(
+            models.settings,
+            models.embedder,
+            models.writer(),
+            job.story,
+            job.articles,
+            job.digest,
+            batch.now,
+            notes.append,
+        )
+        out.append(Written(writeup, tuple(notes)))
+    return out
+
+
+def _batched(items: Iterable[WriteJob], size: int) -> Iterator[list[WriteJob]]:
+    batch: list[WriteJob] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _pulled(h: Herald, stories: Sequence[Story]) -> set[int]:
@@ -137,32 +228,34 @@ def source_docs(articles: Sequence[Article]) -> list[SourceDoc]:
 
 
 def _writeup(
-    h: Herald,
+    settings: Settings,
+    embedder: Embedder,
     writer: Writer,
     story: Story,
     articles: Sequence[Article],
     digest: str,
+    now: datetime,
     note: Callable[[str], None],
 ) -> Writeup:
     outlets = {a.outlet for a in articles}
     docs = source_docs(articles)
-    if len(outlets) < h.settings.trend_min_outlets:
+    if len(outlets) < settings.trend_min_outlets:
         return _links_only(
-            h,
+            now,
             story,
             digest,
             "Only one publisher covers this story so far; Herald writes an "
             "article only when at least two independent publishers do.",
         )
-    if len({d.outlet for d in docs}) < h.settings.trend_min_outlets:
+    if len({d.outlet for d in docs}) < settings.trend_min_outlets:
         return _links_only(
-            h,
+            now,
             story,
             digest,
             "The outlets' article text is not available (headlines only), "
             "so Herald links to their coverage instead of writing.",
         )
-    composer = writer if isinstance(writer, ComposerWriter) else ComposerWriter(h.embedder)
+    composer = writer if isinstance(writer, ComposerWriter) else ComposerWriter(embedder)
     primary: Writer | None = writer
     if writer is not composer and is_sensitive([story.title, *(d.title for d in docs)]):
         note(f"story {story.id}: sensitive topic, written by the composer only")
@@ -173,22 +266,22 @@ def _writeup(
 
     try:
         checked = verified_draft(
-            primary, composer, story.title, docs, h.settings, h.embedder, story_note
+            primary, composer, story.title, docs, settings, embedder, story_note
         )
     except HeraldError as e:
         note(f"story {story.id}: writer failed: {e}")
         log.warning("story %s: writer failed: %s", story.id, e)
-        return _links_only(h, story, digest, f"The article could not be written: {e}")
+        return _links_only(now, story, digest, f"The article could not be written: {e}")
     if not checked.accepted:
         note(f"story {story.id}: draft rejected by the verifier: {checked.reason}")
         return _links_only(
-            h, story, digest, f"The draft was rejected by the verifier: {checked.reason}"
+            now, story, digest, f"The draft was rejected by the verifier: {checked.reason}"
         )
-    return _published(h, story, checked, digest, docs)
+    return _published(now, story, checked, digest, docs)
 
 
 def _published(
-    h: Herald, story: Story, checked: VerifiedDraft, digest: str, docs: Sequence[SourceDoc]
+    now: datetime, story: Story, checked: VerifiedDraft, digest: str, docs: Sequence[SourceDoc]
 ) -> Writeup:
     d = checked.draft
     sensitive = is_sensitive([story.title, *(s.text for s in d.sentences)])
@@ -205,12 +298,12 @@ def _published(
         writer=d.writer,
         reason=checked.reason,
         input_hash=digest,
-        created_at=h.clock.now(),
+        created_at=now,
         sensitive=sensitive,
     )
 
 
-def _links_only(h: Herald, story: Story, digest: str, reason: str) -> Writeup:
+def _links_only(now: datetime, story: Story, digest: str, reason: str) -> Writeup:
     return Writeup(
         id=0,
         story_id=story.id,
@@ -224,5 +317,5 @@ def _links_only(h: Herald, story: Story, digest: str, reason: str) -> Writeup:
         writer="",
         reason=reason,
         input_hash=digest,
-        created_at=h.clock.now(),
+        created_at=now,
     )

@@ -28,8 +28,7 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
-from herald.rank.interest import affinity
-from herald.rank.pool import Bools, Floats, Ints, Item, Pool, build_pool
+from herald.rank.pool import Bools, Floats, Ints, Item, KeyRows, Pool, Window, build_pool
 from herald.rank.regions import region_key, region_name
 from herald.rank.signals import NOTHING, Learned, norm
 from herald.rank.topics import topic_name
@@ -151,7 +150,7 @@ def _outlet_muted(item: Item, n: int, names: frozenset[str], regions: frozenset[
 def shown_outlets(item: Item, profile: Profile) -> tuple[str, ...]:
     """The candidate's outlets less the muted ones (by name or region)."""
     names, regions = profile.muted_outlets
-    if not names and not regions:
+    if names.isdisjoint(item.outlet_key_set) and regions.isdisjoint(item.region_set):
         return item.outlets
     return tuple(
         o for n, o in enumerate(item.outlets) if not _outlet_muted(item, n, names, regions)
@@ -171,6 +170,7 @@ class Scored:
     parts: dict[str, Floats]  # learned parts: topic, entity, outlet, similar
     excluded: Bools
     explore_ok: Bools
+    at: datetime | None = None  # the moment scored (None: the pool's own)
 
 
 def excluded(pool: Pool, profile: Profile) -> Bools:
@@ -183,10 +183,7 @@ def excluded(pool: Pool, profile: Profile) -> Bools:
         else:
             out[pool.where(pref)] = True
     if by_outlet:
-        names, regions = profile.muted_outlets
-        for n in np.unique(np.concatenate(by_outlet)).tolist():
-            item = pool.items[n]
-            out[n] |= all(_outlet_muted(item, k, names, regions) for k in range(len(item.outlets)))
+        out |= pool.all_outlets_in(*profile.muted_outlets)
     for story_id in profile.learned.hidden:
         found = pool.by_story.get(story_id)
         if found is not None:
@@ -205,19 +202,20 @@ def _squash(value: float) -> float:
     return math.tanh(value / AFFINITY_SCALE)
 
 
-def _extremes(pool_size: int, index: Mapping[str, Ints], found: Mapping[str, float]) -> Floats:
+def _extremes(pool_size: int, index: KeyRows, found: Mapping[str, float]) -> Floats:
     """Per candidate: its strongest liked key plus its strongest disliked key (squashed)."""
     best: Floats = np.zeros(pool_size, dtype=np.float64)
     worst: Floats = np.zeros(pool_size, dtype=np.float64)
-    for key, amount in found.items():
-        rows = index.get(key)
-        if rows is None or not len(rows):
-            continue
-        value = _squash(amount)
-        if value > 0:
-            np.maximum.at(best, rows, value)
-        else:
-            np.minimum.at(worst, rows, value)
+    ids = index.ids
+    known = [(ids[key], amount) for key, amount in found.items() if key in ids]
+    if known:
+        keys = np.array([k for k, _ in known], dtype=np.intp)
+        values = np.array([_squash(amount) for _, amount in known], dtype=np.float64)
+        rows, each = index.gather(keys, values)
+        liked = each > 0
+        # A maximum or a minimum does not depend on the order: one call per side.
+        np.maximum.at(best, rows[liked], each[liked])
+        np.minimum.at(worst, rows[~liked], each[~liked])
     return best + worst
 
 
@@ -225,22 +223,27 @@ def _ramp(cosines: NDArray[np.floating]) -> Floats:
     return np.clip((cosines.astype(np.float64) - EMBED_FLOOR) / (EMBED_FULL - EMBED_FLOOR), 0, 1)
 
 
-def similar_part(pool: Pool, learned: Learned) -> Floats:
-    """Embedding similarity to the stories read, less similarity to the ones turned away."""
+def similar_part(pool: Pool, learned: Learned, window: Window | None = None) -> Floats:
+    """Embedding similarity to the stories read, less similarity to the ones turned away
+    (for the candidates of ``window``; for all of them without one)."""
     out: Floats = np.zeros(len(pool), dtype=np.float64)
-    matrix = pool.centroids
-    if matrix is None:
+    rows = pool.unit_rows if window is None else window.rows
+    if rows is None:
         return out
     for vector, weight in (
         (learned.positive, EMBED_WEIGHT),
         (learned.negative, -EMBED_NEGATIVE_WEIGHT),
     ):
-        if vector is not None and vector.shape == (matrix.shape[1],):
-            out += weight * _ramp(affinity(vector, matrix))
+        if vector is not None and vector.shape == (rows.shape[1],):
+            ramp = weight * _ramp((rows @ vector).astype(np.float32))  # ``affinity``'s cosines
+            if window is None:
+                out += ramp
+            else:
+                out[window.live] += ramp
     return out
 
 
-def learned_parts(pool: Pool, learned: Learned) -> dict[str, Floats]:
+def learned_parts(pool: Pool, learned: Learned, window: Window | None = None) -> dict[str, Floats]:
     n = len(pool)
     topic: Floats = np.zeros(n, dtype=np.float64)
     for key, amount in learned.topics.items():
@@ -249,21 +252,29 @@ def learned_parts(pool: Pool, learned: Learned) -> dict[str, Floats]:
             topic[rows] = TOPIC_WEIGHT * _squash(amount)
     return {
         "topic": topic,
-        "entity": ENTITY_WEIGHT * _extremes(n, pool.by_entity, learned.entities),
-        "outlet": OUTLET_WEIGHT * _extremes(n, pool.by_outlet, learned.outlets),
-        "similar": similar_part(pool, learned),
+        "entity": ENTITY_WEIGHT * _extremes(n, pool.entity_rows, learned.entities),
+        "outlet": OUTLET_WEIGHT * _extremes(n, pool.outlet_rows, learned.outlets),
+        "similar": similar_part(pool, learned, window),
     }
 
 
-def score(pool: Pool, profile: Profile) -> Scored:
-    """Score every candidate for one reader."""
+def score(pool: Pool, profile: Profile, at: datetime | None = None) -> Scored:
+    """Score every candidate for one reader at ``at`` (default: the pool's ``now``); those
+    outside the moment's window are excluded."""
+    window = pool.window(at)
     explicit = explicit_part(pool, profile)
-    parts = learned_parts(pool, profile.learned)
+    parts = learned_parts(pool, profile.learned, window)
     learned = np.clip(sum(parts.values(), np.zeros(len(pool))), LEARNED_MIN, LEARNED_MAX)
-    out = excluded(pool, profile)
-    total = np.round(pool.base + explicit + learned, 6)
+    out = excluded(pool, profile) | ~window.candidate
+    total = np.round(window.base + explicit + learned, 6)
     return Scored(
-        total, explicit, learned, parts, out, _explore_ok(pool, profile, explicit, learned, out)
+        total,
+        explicit,
+        learned,
+        parts,
+        out,
+        _explore_ok(pool, profile, explicit, learned, out),
+        at,
     )
 
 
@@ -289,58 +300,91 @@ def _explore_ok(
 class _Groups:
     """Remaining candidates in score order, one queue per (topic, story type, explorable)."""
 
-    def __init__(self, pool: Pool, scored: Scored) -> None:
-        self.pool = pool
-        self.total: list[float] = scored.total.tolist()
-        keep = np.flatnonzero(~scored.excluded)
-        order = keep[np.lexsort((pool.ids[keep], -pool.seen[keep], -scored.total[keep]))]
-        queue = pool.group[order] * 2 + scored.explore_ok[order].astype(np.intp)
-        grouped = np.argsort(queue, kind="stable")
-        keys, starts = np.unique(queue[grouped], return_index=True)
-        parts = np.split(order[grouped], starts[1:]) if len(keys) else []
-        self.queues: dict[int, deque[int]] = {
-            int(k): deque(part.tolist()) for k, part in zip(keys, parts, strict=True)
-        }
+    def __init__(self, pool: Pool, scored: Scored, limit: int, freshest: Ints) -> None:
+        # ``freshest``: the candidates, last seen last first then by story id (or more).
+        keep = freshest[~scored.excluded[freshest]]
+        queue = pool.group[keep] * 2 + scored.explore_ok[keep].astype(np.intp)
+        # By queue, then best first: (-score, -last seen, story id), the last two from
+        # ``freshest`` (a sort is stable).
+        order = keep[np.lexsort((-scored.total[keep], queue))]
+        by_queue = pool.group[order] * 2 + scored.explore_ok[order].astype(np.intp)
+        # No more than ``limit`` cards come from one queue: only the first of each are kept.
+        change = np.ones(len(order), dtype=np.bool_)
+        np.not_equal(by_queue[1:], by_queue[:-1], out=change[1:])
+        first = np.flatnonzero(change)
+        sizes = np.diff(np.append(first, len(order)))
+        place = np.arange(len(order)) - np.repeat(first, sizes)
+        taken = order[place < limit]
+        queues = by_queue[place < limit].tolist()
+        candidates = taken.tolist()
+        # Each candidate's order within its queue: the topic penalty adds to its first part.
+        self.rank: dict[int, tuple[float, float, int]] = dict(
+            zip(
+                candidates,
+                zip(
+                    (-scored.total[taken]).tolist(),
+                    (-pool.seen[taken]).tolist(),
+                    pool.ids[taken].tolist(),
+                    strict=True,
+                ),
+                strict=True,
+            )
+        )
+        self.queues: dict[int, deque[int]] = {}
+        for key, n in zip(queues, candidates, strict=True):
+            found = self.queues.get(key)
+            if found is None:
+                found = self.queues[key] = deque()
+            found.append(n)
+        self.meta = {k: pool.group_keys[k >> 1] for k in self.queues}
+        self.caps = {kind: TYPE_CAPS.get(kind, TOPIC_CAP_WINDOW) for _, kind in self.meta.values()}
         self.topics: Counter[str] = Counter()
         self.types: Counter[str] = Counter()
         self.count = 0
 
     def __bool__(self) -> bool:
-        return any(self.queues.values())
-
-    def _meta(self, queue: int) -> tuple[str, str]:
-        return self.pool.group_keys[queue >> 1]
+        return bool(self.queues)
 
     def pick(self, explore: bool) -> int | None:
         """The best allowed head, taken off its queue; None when no queue may give one."""
-        live = [k for k, q in self.queues.items() if q]
-        heads = [k for k in live if (k & 1) or not explore]
-        if self.count < TOPIC_CAP_WINDOW:
-            heads = [k for k in heads if self._allowed(k, live)]
-        if not heads:
+        capped = self.count < TOPIC_CAP_WINDOW
+        topics, types = self.topics, self.types
+        topics_full, kinds = False, set()
+        if capped:
+            live = [self.meta[k] for k in self.queues]
+            topics_full = all(topics[t] >= TOPIC_CAP for t, _ in live)
+            kinds = {kind for _, kind in live}
+        best = math.inf
+        best_key: tuple[float, float, int] | None = None
+        chosen = -1
+        for k, q in self.queues.items():
+            if explore and not k & 1:
+                continue
+            topic, kind = self.meta[k]
+            if capped and not (
+                (topics[topic] < TOPIC_CAP or topics_full)
+                and (types[kind] < self.caps[kind] or kinds == {kind})
+            ):
+                continue  # the first page's caps per topic and per story type, relaxed when
+                # nothing else is left
+            score, seen, story = self.rank[q[0]]
+            adjusted = TOPIC_PENALTY * topics[topic] + score
+            if adjusted > best:
+                continue
+            key = (adjusted, seen, story)  # ties: the freshest, then the lowest story id
+            if best_key is None or key < best_key:
+                best, best_key, chosen = adjusted, key, k
+        if best_key is None:
             return None
-        best = min(heads, key=lambda k: self._adjusted(self.queues[k][0]))
-        n: int = self.queues[best].popleft()
-        topic, kind = self._meta(best)
-        self.topics[topic] += 1
-        self.types[kind] += 1
+        q = self.queues[chosen]
+        n = q.popleft()
+        if not q:
+            del self.queues[chosen]
+        topic, kind = self.meta[chosen]
+        topics[topic] += 1
+        types[kind] += 1
         self.count += 1
         return n
-
-    def _allowed(self, queue: int, live: Sequence[int]) -> bool:
-        """The first page's caps per topic and per story type, relaxed when nothing else is left."""
-        topic, kind = self._meta(queue)
-        topic_ok = self.topics[topic] < TOPIC_CAP or all(
-            self.topics[self._meta(k)[0]] >= TOPIC_CAP for k in live
-        )
-        cap = TYPE_CAPS.get(kind, TOPIC_CAP_WINDOW)
-        type_ok = self.types[kind] < cap or all(self._meta(k)[1] == kind for k in live)
-        return topic_ok and type_ok
-
-    def _adjusted(self, n: int) -> tuple[float, float, int]:
-        item = self.pool.items[n]
-        penalty = TOPIC_PENALTY * self.topics[item.story.topic]
-        return (penalty - self.total[n], -self.pool.seen_list[n], item.story.id)
 
 
 def _explore_slot(position: int, share: float, profile: Profile) -> bool:
@@ -354,7 +398,8 @@ def select(
     pool: Pool, scored: Scored, profile: Profile, limit: int, explore_share: float
 ) -> list[tuple[int, bool]]:
     """(candidate index, picked for exploring) of up to ``limit`` cards, best first."""
-    groups = _Groups(pool, scored)
+    freshest = pool.window(scored.at).freshest
+    groups = _Groups(pool, scored, limit, freshest)
     chosen: list[int] = []
     explored: set[int] = set()
     while groups and len(chosen) < limit:
@@ -379,7 +424,7 @@ def why(pool: Pool, n: int, profile: Profile, scored: Scored, explore: bool) -> 
     item = pool.items[n]
     if explore:
         return CardReason(ReasonKind.EXPLORE, Preference(FollowKind.TOPIC, norm(item.story.topic)))
-    found = [p for p in profile.follows if pool.matches(n, p)]
+    found = [p for p in profile.follows if pool.matches(n, p)] if scored.explicit[n] > 0 else []
     if found:
         return CardReason(ReasonKind.FOLLOW, min(found, key=lambda p: FOLLOW_ORDER.index(p.kind)))
     if scored.learned[n] >= READ_REASON_MIN:
@@ -439,13 +484,20 @@ def reason_text(reason: CardReason, item: Item) -> str:
 
 
 def rank_pool(
-    pool: Pool, profile: Profile, *, limit: int, explore_share: float = 0.1
+    pool: Pool,
+    profile: Profile,
+    *,
+    limit: int,
+    explore_share: float = 0.1,
+    at: datetime | None = None,
 ) -> list[FeedCard]:
-    """The reader's feed from a built pool: up to ``limit`` cards, best first."""
-    scored = score(pool, profile)
+    """The reader's feed from a built pool at ``at`` (default: the pool's ``now``): up to
+    ``limit`` cards, best first. Ranked among the moment's candidates only (``Pool.live``)."""
+    live = pool.live(at)
+    scored = score(live, profile)
     return [
-        _card(pool, n, profile, scored, explore)
-        for n, explore in select(pool, scored, profile, limit, explore_share)
+        _card(live, n, profile, scored, explore)
+        for n, explore in select(live, scored, profile, limit, explore_share)
     ]
 
 

@@ -20,11 +20,13 @@ of a story covered by several). The feed squashes and bounds both (``herald.rank
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 import numpy as np
 
@@ -47,8 +49,10 @@ LESS_WEIGHT = -3.0
 NEGATIVE_KINDS = frozenset({SignalKind.HIDE, SignalKind.LESS})
 
 
+@functools.lru_cache(maxsize=100_000)
 def norm(value: str) -> str:
-    """The matching form of a name: case-folded, whitespace collapsed."""
+    """The matching form of a name: case-folded, whitespace collapsed (kept: the feed asks
+    for the same names on every request)."""
     return " ".join(value.casefold().split())
 
 
@@ -91,9 +95,18 @@ class Learned:
     topics: Mapping[str, float] = field(default_factory=dict)
     entities: Mapping[str, float] = field(default_factory=dict)
     outlets: Mapping[str, float] = field(default_factory=dict)
-    names: Mapping[str, str] = field(default_factory=dict)  # norm-ed entity/outlet -> display
     positive: Vector | None = None
     negative: Vector | None = None
+    sources: tuple[SignalStory, ...] = ()  # the stories learned from, in the order learned
+
+    @cached_property
+    def names(self) -> Mapping[str, str]:
+        """Norm-ed entity or outlet name -> its display form (the first one seen)."""
+        names: dict[str, str] = {}
+        for story in self.sources:
+            for name in story.entities + story.outlets:
+                names.setdefault(norm(name), " ".join(name.split()))
+        return names
 
     @property
     def active(self) -> bool:
@@ -118,20 +131,19 @@ def learn(signals: Sequence[Signal], stories: Mapping[int, SignalStory], now: da
     topics: dict[str, float] = defaultdict(float)
     entities: dict[str, float] = defaultdict(float)
     outlets: dict[str, float] = defaultdict(float)
-    names: dict[str, str] = {}
+    sources: list[SignalStory] = []
     for story_id, weight in weights.items():
         story = stories.get(story_id)
         if story is None or abs(weight) < 1e-9:
             continue
+        sources.append(story)
         if story.topic.strip():
             topics[norm(story.topic)] += weight
-        for entity in dict.fromkeys(norm(e) for e in story.entities if e.strip()):
+        entity_keys, outlet_keys = _keys(story.entities, story.outlets)
+        for entity in entity_keys:
             entities[entity] += weight
-        for name in story.entities + story.outlets:
-            names.setdefault(norm(name), " ".join(name.split()))
-        distinct = list(dict.fromkeys(norm(o) for o in story.outlets if o.strip()))
-        for outlet in distinct:
-            outlets[outlet] += weight / len(distinct)
+        for outlet in outlet_keys:
+            outlets[outlet] += weight / len(outlet_keys)
     positive, negative = _profiles(weights, stories)
     return Learned(
         weights=weights,
@@ -139,9 +151,21 @@ def learn(signals: Sequence[Signal], stories: Mapping[int, SignalStory], now: da
         topics=dict(topics),
         entities=dict(entities),
         outlets=dict(outlets),
-        names=names,
         positive=positive,
         negative=negative,
+        sources=tuple(sources),
+    )
+
+
+@functools.lru_cache(maxsize=50_000)
+def _keys(
+    entities: tuple[str, ...], outlets: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A story's distinct entity and outlet names, norm-ed, in order (kept: the same stories
+    come back request after request)."""
+    return (
+        tuple(dict.fromkeys(norm(e) for e in entities if e.strip())),
+        tuple(dict.fromkeys(norm(o) for o in outlets if o.strip())),
     )
 
 

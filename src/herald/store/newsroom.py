@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
 from herald.exceptions import NotFoundError, StorageError
-from herald.store import rows
+from herald.store import feedcache, rows
 from herald.store.schema import corrections, login_attempts, reports, stories, writeups
 from herald.store.store import Store
 from herald.types import (
@@ -50,6 +51,7 @@ RELATED_DAYS = 7
 RELATED_MIN_COSINE = 0.5
 RELATED_MAIN_ENTITIES = 5
 ENTITY_WEIGHT = 0.35
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REQUEUED_HASH = ""  # the write stage rewrites a story whose stored input hash differs
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -348,6 +350,7 @@ def pull_story(
                 .values(status=WriteupStatus.PULLED.value, reason=reason)
             )
         ids = _close_reports(conn, story_id, report_ids, ReportStatus.RESOLVED, now)
+        feedcache.bump(conn)
         return _record(conn, story_id, CorrectionAction.PULLED, clean, now, ids)
 
 
@@ -417,6 +420,7 @@ def correct_story(
             )
         )
         ids = _close_reports(conn, story_id, report_ids, ReportStatus.RESOLVED, now)
+        feedcache.bump(conn)
         return _record(conn, story_id, CorrectionAction.CORRECTED, clean, now, ids)
 
 
@@ -516,6 +520,16 @@ def story_corrections(store: Store, story_id: int) -> list[Correction]:
         return [_correction(r, _headline(r)) for r in conn.execute(stmt)]
 
 
+def public_corrections(store: Store) -> dict[int, list[Correction]]:
+    """Every public correction by story, each story's newest first (``story_corrections`` of
+    every story at once)."""
+    found: dict[int, list[Correction]] = {}
+    with store.tx() as conn:
+        for r in conn.execute(_corrections_select(public=True)):
+            found.setdefault(r.story_id, []).append(_correction(r, _headline(r)))
+    return found
+
+
 # --------------------------------------------------------------------------- related stories
 
 
@@ -540,48 +554,162 @@ def related_stories(
     ``story``'s main entities or whose centroid is close to ``centroid``; pulled stories never
     appear. One narrow query of at most ``RELATED_CANDIDATES`` rows, one matrix product, then
     one query for the chosen stories."""
-    stmt = (
-        select(stories.c.id, stories.c.entities, stories.c.centroid, stories.c.last_seen)
-        .outerjoin(writeups, writeups.c.story_id == stories.c.id)
-        .where(
-            stories.c.last_seen >= since,
-            stories.c.merged_into.is_(None),
-            stories.c.article_count > 0,
-            stories.c.id != story.id,
-            or_(writeups.c.status.is_(None), writeups.c.status != WriteupStatus.PULLED.value),
-        )
-        .order_by(stories.c.last_seen.desc(), stories.c.id)
-        .limit(RELATED_CANDIDATES)
-    )
+    stmt = _candidates().where(stories.c.last_seen >= since, stories.c.id != story.id)
+    stmt = stmt.order_by(stories.c.last_seen.desc(), stories.c.id).limit(RELATED_CANDIDATES)
     if until is not None:
         stmt = stmt.where(stories.c.first_seen <= until)
     with store.tx() as conn:
         found = conn.execute(stmt).all()
     main = _main_entities(story.entities)
     sims = _cosines(centroid, [r.centroid for r in found])
+    candidates = [
+        (r.id, rows.must_utc(r.last_seen).timestamp(), sim, _shared(main, r.entities or "[]"))
+        for r, sim in zip(found, sims, strict=True)
+    ]
+    return _best_related(store, candidates, limit)
+
+
+def _candidates() -> Any:
+    """Live stories that are not pulled, with what relating them needs."""
+    return (
+        select(
+            stories.c.id,
+            stories.c.entities,
+            stories.c.centroid,
+            stories.c.last_seen,
+            stories.c.first_seen,
+        )
+        .outerjoin(writeups, writeups.c.story_id == stories.c.id)
+        .where(
+            stories.c.merged_into.is_(None),
+            stories.c.article_count > 0,
+            or_(writeups.c.status.is_(None), writeups.c.status != WriteupStatus.PULLED.value),
+        )
+    )
+
+
+def _best_related(
+    store: Store,
+    candidates: Sequence[tuple[int, float, float, tuple[str, ...]]],
+    limit: int,
+    known: Mapping[int, tuple[Story, str]] | None = None,
+) -> list[RelatedStory]:
+    """The best ``limit`` of (story id, last seen, cosine, shared main entities), with their
+    stories and headlines: from ``known`` when given, else read."""
     scored = []
-    for row, sim in zip(found, sims, strict=True):
-        shared = _shared(main, row.entities or "[]")
+    for story_id, seen, sim, shared in candidates:
         if shared or sim >= RELATED_MIN_COSINE:
             score = max(sim, 0.0) + ENTITY_WEIGHT * len(shared)
-            scored.append((-score, -rows.must_utc(row.last_seen).timestamp(), row.id, shared))
+            scored.append((-score, -seen, story_id, shared))
     best = sorted(scored)[:limit]
     if not best:
         return []
+    loaded = known if known is not None else _stories_and_headlines(store, [b[2] for b in best])
+    return [
+        RelatedStory(loaded[sid][0], loaded[sid][1], round(-neg, 4), shared)
+        for neg, _, sid, shared in best
+        if sid in loaded
+    ]
+
+
+def _stories_and_headlines(store: Store, ids: Sequence[int]) -> dict[int, tuple[Story, str]]:
     chosen = select(stories, writeups.c.headline, writeups.c.status).outerjoin(
         writeups, writeups.c.story_id == stories.c.id
     )
     with store.tx() as conn:
-        loaded = {
-            r.id: r for r in conn.execute(chosen.where(stories.c.id.in_([b[2] for b in best])))
+        return {
+            r.id: (rows.story_from_row(r), _headline(r))
+            for r in conn.execute(chosen.where(stories.c.id.in_(list(ids))))
         }
-    return [
-        RelatedStory(
-            rows.story_from_row(loaded[sid]), _headline(loaded[sid]), round(-neg, 4), shared
+
+
+class RelatedIndex:
+    """Every live, not pulled story seen since ``since``, in memory, to relate stories
+    without reading them again: ``related`` gives what ``related_to`` gives, for a story
+    whose window of related stories lies within the index.
+
+    Built in one query; the web app keeps one per data version (``herald.store.feedcache``).
+    """
+
+    def __init__(self, store: Store, since: datetime) -> None:
+        stmt = (
+            _candidates()
+            .add_columns(*stories.c, writeups.c.headline, writeups.c.status)
+            .where(stories.c.last_seen >= since)
+            .order_by(stories.c.last_seen.desc(), stories.c.id)
         )
-        for neg, _, sid, shared in best
-        if sid in loaded
-    ]
+        with store.tx() as conn:
+            found = conn.execute(stmt).all()
+        self.since = since
+        self.ids = np.array([r.id for r in found], dtype=np.int64)
+        self.position = {int(r.id): n for n, r in enumerate(found)}
+        # What a related story shows: the story, and its headline (as ``related_to`` reads it).
+        self.known = {int(r.id): (rows.story_from_row(r), _headline(r)) for r in found}
+        self.seen = [rows.must_utc(r.last_seen).timestamp() for r in found]
+        self.seen_us = np.array([_micros(rows.must_utc(r.last_seen)) for r in found])
+        self.first_us = np.array([_micros(rows.must_utc(r.first_seen)) for r in found])
+        self.main = [_main_entities(_entity_list(r.entities)) for r in found]
+        by_entity: dict[str, list[int]] = {}
+        for n, names in enumerate(self.main):
+            for name in dict.fromkeys(names):
+                by_entity.setdefault(name, []).append(n)
+        self.by_entity = {k: np.array(v, dtype=np.intp) for k, v in by_entity.items()}
+        self.sizes = [len(r.centroid) if r.centroid else 0 for r in found]
+        self.size = max(set(self.sizes) - {0}, key=self.sizes.count, default=0)
+        self.has_centroid = np.array([n == self.size > 0 for n in self.sizes], dtype=np.bool_)
+        matrix = np.zeros((len(found), self.size // 4), dtype=np.float32)
+        for n, r in enumerate(found):
+            if self.has_centroid[n]:
+                matrix[n] = np.frombuffer(r.centroid, dtype=np.float32)
+        self.matrix = matrix
+
+    def related(self, store: Store, story: Story, limit: int = 5) -> list[RelatedStory] | None:
+        """``related_to(store, story, limit)``, or None when the index cannot tell: the story
+        is not in it, or its related stories may be older than the index."""
+        window = timedelta(days=RELATED_DAYS)
+        n = self.position.get(story.id)
+        if n is None or story.last_seen - window < self.since:
+            return None
+        if self.sizes[n] not in (0, self.size):
+            return None  # a centroid of another size than most: compared with those alone
+        ok = self.seen_us >= _micros(story.last_seen - window)
+        ok &= self.first_us <= _micros(story.last_seen + window)
+        ok[n] = False
+        chosen = np.flatnonzero(ok)[:RELATED_CANDIDATES]
+        sims = np.zeros(len(chosen), dtype=np.float64)
+        if self.has_centroid[n] and np.any(self.matrix[n]):
+            usable = np.flatnonzero(self.has_centroid[chosen])
+            if len(usable):
+                others = np.ascontiguousarray(self.matrix[chosen[usable]])
+                sims[usable] = _cosine_rows(self.matrix[n], others)
+        main = _main_entities(story.entities)
+        # Only candidates close enough or sharing a main entity can be related.
+        sharing = [self.by_entity[e] for e in main if e in self.by_entity]
+        worth = sims >= RELATED_MIN_COSINE
+        if sharing:
+            worth |= np.isin(chosen, np.concatenate(sharing))
+        candidates = [
+            (
+                int(self.ids[p]),
+                self.seen[p],
+                sim,
+                tuple(e for e in self.main[p] if e in main) if main else (),
+            )
+            for p, sim in zip(chosen[worth].tolist(), sims[worth].tolist(), strict=True)
+        ]
+        return _best_related(store, candidates, limit, self.known)
+
+
+def _entity_list(raw: str | None) -> list[str]:
+    try:
+        found = json.loads(raw or "[]")
+    except ValueError:
+        return []
+    return [str(e) for e in found] if isinstance(found, list) else []
+
+
+def _micros(at: datetime) -> int:
+    return (at - EPOCH) // timedelta(microseconds=1)
 
 
 def _main_entities(entities: Sequence[str]) -> tuple[str, ...]:
@@ -609,11 +737,16 @@ def _cosines(centroid: bytes | None, others: Sequence[bytes | None]) -> list[flo
         return out
     blob = b"".join(others[i] or b"" for i in usable)
     matrix = np.frombuffer(blob, dtype=np.float32).reshape(len(usable), query.shape[0])
+    for i, sim in zip(usable, _cosine_rows(query, matrix), strict=True):
+        out[i] = sim
+    return out
+
+
+def _cosine_rows(query: NDArray[np.float32], matrix: NDArray[np.float32]) -> list[float]:
+    """Cosine of ``query`` with each row of ``matrix`` (both float32)."""
     norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix)) * float(np.sqrt(query @ query))
     sims = (matrix @ query) / np.maximum(norms, 1e-12)
-    for i, sim in zip(usable, sims.tolist(), strict=True):
-        out[i] = float(sim)
-    return out
+    return [float(x) for x in sims.tolist()]
 
 
 def story_centroid(store: Store, story_id: int) -> bytes | None:

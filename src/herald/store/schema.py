@@ -231,3 +231,26 @@ corrections = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_corrections_created", "created_at"),
 )
+
+# --- What the feed reads of each reader's signals, one row per reader (migration 0005) ---
+
+reader_profiles = Table(
+    "reader_profiles",
+    metadata,
+    Column(
+        "reader_id",
+        Integer,
+        ForeignKey("readers.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("version", Integer, nullable=False),
+    # All the reader's signals when the row was written: a row that differs is rebuilt.
+    Column("signal_count", Integer, nullable=False),
+    Column("last_signal_id", Integer, nullable=False),
+    # Positive signals older than this are left out (hides and "less" never are).
+    Column("horizon", DateTime(timezone=True), nullable=False),
+    # JSON: {"signals": [[story id, kind, value, microseconds since the epoch], ...]}
+    Column("state", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

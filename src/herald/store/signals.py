@@ -14,13 +14,12 @@ from sqlalchemy.exc import IntegrityError
 
 from herald.exceptions import NotFoundError
 from herald.store import rows
-from herald.store.schema import signals, stories
+from herald.store.profiles import KINDS, STICKY, rebuild_profile
+from herald.store.schema import readers, signals, stories
 from herald.store.store import Store
 from herald.types import Signal, SignalKind, SignalStory
 
 READ_CAP_SECONDS = 600.0
-KINDS = tuple(k.value for k in SignalKind)
-STICKY = (SignalKind.HIDE.value, SignalKind.LESS.value)
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,11 @@ def clean_value(kind: SignalKind, value: float) -> float:
 def record_signal(
     store: Store, reader_id: int, story_id: int, kind: SignalKind, value: float, at: datetime
 ) -> None:
-    """Store one signal; ``NotFoundError`` when the story (or reader) does not exist."""
+    """Store one signal and rewrite the reader's profile row (``herald.store.profiles``) in the
+    same transaction; ``NotFoundError`` when the story (or reader) does not exist.
+
+    The reader's row is locked first (PostgreSQL; SQLite has one writer at a time anyway), so
+    two signals of one reader at once rebuild the profile one after the other."""
     stmt = insert(signals).values(
         reader_id=reader_id,
         story_id=story_id,
@@ -54,9 +57,14 @@ def record_signal(
     )
     try:
         with store.tx() as conn:
+            conn.execute(_LOCK_READER, {"reader_id": reader_id})
             conn.execute(stmt)
+            rebuild_profile(conn, reader_id, at)
     except IntegrityError as e:
         raise NotFoundError(f"no story with id {story_id}") from e
+
+
+_LOCK_READER = select(readers.c.id).where(readers.c.id == bindparam("reader_id")).with_for_update()
 
 
 _STORY = func.coalesce(stories.c.merged_into, stories.c.id).label("story")

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from herald.exceptions import NotFoundError, SourceError, StorageError
-from herald.store import rows
+from herald.store import feedcache, rows
 from herald.store.db import make_engine, migrate
 from herald.store.schema import articles, meta, preferences, readers, sources, stories, writeups
 from herald.types import (
@@ -229,6 +229,7 @@ class Store:
             conn.execute(delete(articles).where(articles.c.source_id == source_id))
             if conn.execute(delete(sources).where(sources.c.id == source_id)).rowcount == 0:
                 raise NotFoundError(f"no source with id {source_id}")
+            feedcache.bump(conn)
         for story_id in story_ids:
             self.recount_story(story_id)
 
@@ -239,6 +240,7 @@ class Store:
             raise StorageError(f"cannot update source fields {sorted(unknown)}")
         with self.tx() as conn:
             conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
+            feedcache.bump(conn)
 
     def due_sources(self, now: datetime) -> list[Source]:
         cond = and_(
@@ -355,6 +357,29 @@ class Store:
         with self.tx() as conn:
             return [(r.id, r.body) for r in conn.execute(stmt)]
 
+    def recent_original_ids(self, since: datetime) -> list[int]:
+        """Ids of the articles ``recent_originals`` would list (a cheap check of a cache)."""
+        stmt = select(articles.c.id).where(
+            articles.c.published >= since,
+            articles.c.content_hash != "",
+            articles.c.duplicate_of.is_(None),
+        )
+        with self.tx() as conn:
+            return list(conn.execute(stmt).scalars())
+
+    def article_bodies(self, article_ids: Sequence[int]) -> list[tuple[int, str]]:
+        """(id, text or feed summary) of the given articles, in id order."""
+        if not article_ids:
+            return []
+        body = func.coalesce(func.nullif(articles.c.text, ""), articles.c.summary)
+        stmt = (
+            select(articles.c.id, body.label("body"))
+            .where(articles.c.id.in_(list(article_ids)))
+            .order_by(articles.c.id)
+        )
+        with self.tx() as conn:
+            return [(r.id, r.body) for r in conn.execute(stmt)]
+
     def _article_select(self) -> Any:
         return select(articles, OUTLET_NAME).join(sources, sources.c.id == articles.c.source_id)
 
@@ -432,6 +457,7 @@ class Store:
                 if embedding is not None:
                     values["embedding"] = embedding
                 conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
+            feedcache.bump(conn)
 
     def save_story(
         self,
@@ -452,6 +478,7 @@ class Store:
         }
         with self.tx() as conn:
             conn.execute(update(stories).where(stories.c.id == story_id).values(**values))
+            feedcache.bump(conn)
         self.recount_story(story_id)
 
     def stale_story_ids(self) -> list[int]:
@@ -493,6 +520,7 @@ class Store:
             if first is not None:
                 values.update(first_seen=first, last_seen=last)
             conn.execute(update(stories).where(stories.c.id == story_id).values(**values))
+            feedcache.bump(conn)
 
     def merge_stories(self, source_id: int, target_id: int, now: datetime) -> None:
         """Move every member of ``source_id`` into ``target_id``, which the old story points at."""
@@ -512,6 +540,7 @@ class Store:
                 )
             )
             conn.execute(delete(writeups).where(writeups.c.story_id == source_id))
+            feedcache.bump(conn)
         self.recount_story(target_id)
 
     def active_story_states(self, since: datetime) -> list[StoryState]:
@@ -610,6 +639,7 @@ class Store:
                     .where(stories.c.id == story_id)
                     .values(trend_score=score, trending=trending)
                 )
+            feedcache.bump(conn)
 
     def story_outlets(self, story_ids: Sequence[int]) -> dict[int, list[str]]:
         """Distinct outlet names per story, most recent coverage first."""
@@ -685,6 +715,7 @@ class Store:
         )
         with self.tx() as conn:
             conn.execute(stmt)
+            feedcache.bump(conn)
 
     # ------------------------------------------------------------------ readers
 

@@ -4,39 +4,54 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from herald import __version__
 from herald.exceptions import NotFoundError
-from herald.store import newsroom
 from herald.types import WriteupStatus
 from herald.web import queries, serialize
-from herald.web.context import current_reader, herald_of
+from herald.web.context import current_reader, current_visit, feed_version, herald_of
 from herald.web.newsroom import correction_json, related_json
 from herald.write.dateline import labels
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
 
-@router.get("/feed", summary="The feed of the cookie's reader, or the anonymous feed")
+@router.get(
+    "/feed",
+    summary="The feed of the cookie's reader, or the anonymous feed",
+    response_model=dict[str, Any],
+)
 def api_feed(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
-) -> dict[str, Any]:
+) -> Response:
     herald = herald_of(request)
-    reader = current_reader(request)
+    visit = current_visit(request)
+    reader = visit.reader if visit is not None else None
     now = herald.clock.now()
     cards = queries.ranked_feed(
-        herald.store, reader, now, herald.settings.feed_days, offset + limit
+        herald.store,
+        reader,
+        now,
+        herald.settings.feed_days,
+        offset + limit,
+        visit,
+        feed_version(request),
     )
-    return {
-        "personalized": reader is not None and reader.personalized,
-        "generated_at": now.isoformat(),
-        "limit": limit,
-        "offset": offset,
-        "items": [serialize.card_json(c) for c in cards[offset:]],
-    }
+    # Plain JSON already: encoded here, as FastAPI's generic encoding of a returned value
+    # would cost more than ranking the feed.
+    return JSONResponse(
+        {
+            "personalized": reader is not None and reader.personalized,
+            "generated_at": now.isoformat(),
+            "limit": limit,
+            "offset": offset,
+            "items": [serialize.card_json(c) for c in cards[offset:]],
+        }
+    )
 
 
 @router.get("/stories", summary="Stories, most trending first")
@@ -59,10 +74,15 @@ def api_stories(
 def api_story(request: Request, story_id: Annotated[int, Path(ge=1)]) -> dict[str, Any]:
     herald = herald_of(request)
     store = herald.store
-    story = store.get_story(store.resolve_story_id(story_id))
+    state = queries.feed_state(
+        store, herald.clock.now(), herald.settings.feed_days, feed_version(request)
+    )
+    resolved = story_id
+    if story_id not in state.pool.by_story:  # the pool's stories are live (not merged)
+        resolved = store.resolve_story_id(story_id)
+    story, writeup = queries.story_and_writeup(store, state, resolved)
     if story.article_count <= 0:
         raise NotFoundError(f"no story with id {story_id}")
-    writeup = store.get_writeup(story.id)
     reader = current_reader(request)
     articles = store.story_articles(story.id)
     outlets = sorted({a.outlet for a in articles}, key=str.casefold)
@@ -78,8 +98,10 @@ def api_story(request: Request, story_id: Annotated[int, Path(ge=1)]) -> dict[st
             )
         ),
         "articles": [serialize.article_json(a) for a in articles],
-        "corrections": [correction_json(c) for c in newsroom.story_corrections(store, story.id)],
-        "related": [related_json(r) for r in newsroom.related_to(store, story)],
+        "corrections": [
+            correction_json(c) for c in queries.corrections_for(store, state, story.id)
+        ],
+        "related": [related_json(r) for r in queries.related_for(store, state, story)],
     }
 
 

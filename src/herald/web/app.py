@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -10,6 +9,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from herald import __version__
 from herald.app import Herald
@@ -42,25 +43,46 @@ def make_templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-async def security_middleware(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Give every visitor a CSRF nonce cookie and every response the security headers."""
-    nonce = request.cookies.get(CSRF_COOKIE) or ""
-    fresh = not (16 <= len(nonce) <= 64)
-    request.state.csrf_nonce = new_nonce() if fresh else nonce
-    response = await call_next(request)
-    response.headers.update(SECURITY_HEADERS)
-    if fresh and not request.url.path.startswith(NO_CSRF_COOKIE):
-        response.set_cookie(
-            CSRF_COOKIE,
-            request.state.csrf_nonce,
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-            path="/",
-        )
-    return response
+class SecurityMiddleware:
+    """Give every visitor a CSRF nonce cookie and every response the security headers.
+
+    A plain ASGI middleware (``BaseHTTPMiddleware`` costs a task and a stream per request):
+    the nonce goes to ``request.state.csrf_nonce``, the headers into the response's start.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        nonce = request.cookies.get(CSRF_COOKIE) or ""
+        fresh = not (16 <= len(nonce) <= 64)
+        if fresh:
+            nonce = new_nonce()
+        request.state.csrf_nonce = nonce
+        cookie = None
+        if fresh and not request.url.path.startswith(NO_CSRF_COOKIE):
+            cookie = _csrf_cookie(nonce, secure=request.url.scheme == "https")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.update(SECURITY_HEADERS)
+                if cookie is not None:
+                    headers.append("set-cookie", cookie)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _csrf_cookie(nonce: str, *, secure: bool) -> str:
+    """The ``Set-Cookie`` value of a fresh CSRF nonce (as ``Response.set_cookie`` writes it)."""
+    response = Response()
+    response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="lax", secure=secure, path="/")
+    return response.headers["set-cookie"]
 
 
 def create_app(herald: Herald) -> FastAPI:
@@ -77,7 +99,7 @@ def create_app(herald: Herald) -> FastAPI:
     app.state.secret_key = herald.secret_key
     app.state.templates = make_templates()
     errors.install(app)
-    app.middleware("http")(security_middleware)
+    app.add_middleware(SecurityMiddleware)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(feed_routes.router)

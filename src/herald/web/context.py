@@ -5,20 +5,27 @@ session token (the database keeps only its SHA-256) and the reader is the accoun
 anonymous: the signed ``herald_reader`` cookie names a reader without an account. A reader
 that has an account is reachable through a session only, so logging out really logs out.
 
+Who a request is costs one query (``herald.store.visitor``), made once per request and
+never kept beyond it: it also brings the reader's follows, mutes and profile row, and the
+feed's data version.
+
 Session lifetimes and login limits run on the real wall clock, also when the ``now`` setting
 freezes Herald's clock for a replay: they are about elapsed time in the reader's world.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request, Response
 
 from herald.app import Herald
-from herald.exceptions import NotFoundError
-from herald.store.accounts import Accounts
+from herald.store import feedcache
+from herald.store.accounts import MAX_TOKEN, Accounts, token_hash
+from herald.store.visitor import Visit, visit_by_session, visit_by_token
 from herald.types import Account, Reader
 from herald.web.security import (
     COOKIE_MAX_AGE,
@@ -31,8 +38,12 @@ from herald.web.security import (
     unsign,
 )
 
+T = TypeVar("T")
 SESSION_COOKIE = "herald_session"
-_ACCOUNT_KEY = "herald_account"  # request.state cache of current_account
+# request.state caches of this request's look-ups (a 1-tuple: None is an answer too)
+_VISIT_KEY = "herald_visit"
+_COOKIE_KEY = "herald_cookie_visit"
+_VERSION_KEY = "herald_feed_version"
 
 
 def herald_of(request: Request) -> Herald:
@@ -67,15 +78,41 @@ def client_ip(request: Request) -> str:
 # ---------------------------------------------------------------------- who is this
 
 
+def _cached(request: Request, key: str, load: Callable[[], T]) -> T:
+    found: tuple[T] | None = getattr(request.state, key, None)
+    if found is None:
+        found = (load(),)
+        setattr(request.state, key, found)
+    return found[0]
+
+
+def current_visit(request: Request) -> Visit | None:
+    """This request's reader, looked up once: the live session's account and reader, else
+    the anonymous cookie's reader (one without an account), else None."""
+    return _cached(request, _VISIT_KEY, lambda: _session_visit(request) or cookie_visit(request))
+
+
+def _session_visit(request: Request) -> Visit | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or len(token) > MAX_TOKEN:
+        return None
+    return visit_by_session(herald_of(request).store, token_hash(token), wall_now())
+
+
+def cookie_visit(request: Request) -> Visit | None:
+    """The reader named by the signed cookie, unless it belongs to an account."""
+
+    def load() -> Visit | None:
+        token = unsign(secret_of(request), request.cookies.get(READER_COOKIE))
+        return None if token is None else visit_by_token(herald_of(request).store, token)
+
+    return _cached(request, _COOKIE_KEY, load)
+
+
 def current_account(request: Request) -> Account | None:
     """The account of this browser's live session, or None (anonymous or logged out)."""
-    cached: tuple[Account | None] | None = getattr(request.state, _ACCOUNT_KEY, None)
-    if cached is None:
-        token = request.cookies.get(SESSION_COOKIE)
-        account = accounts_of(request).session_account(token, wall_now()) if token else None
-        cached = (account,)
-        setattr(request.state, _ACCOUNT_KEY, cached)
-    return cached[0]
+    visit = current_visit(request)
+    return visit.account if visit is not None else None
 
 
 def is_admin(request: Request) -> bool:
@@ -89,27 +126,22 @@ def is_admin(request: Request) -> bool:
 
 def anonymous_reader(request: Request) -> Reader | None:
     """The reader named by the signed cookie, unless it belongs to an account."""
-    token = unsign(secret_of(request), request.cookies.get(READER_COOKIE))
-    if token is None:
-        return None
-    try:
-        reader = herald_of(request).store.reader_by_token(token)
-    except NotFoundError:
-        return None
-    if accounts_of(request).for_reader(reader.id) is not None:
-        return None
-    return reader
+    visit = cookie_visit(request)
+    return visit.reader if visit is not None else None
 
 
 def current_reader(request: Request) -> Reader | None:
     """The logged-in account's reader, else the anonymous cookie reader, else None."""
-    account = current_account(request)
-    if account is None:
-        return anonymous_reader(request)
-    try:
-        return herald_of(request).store.get_reader(account.reader_id)
-    except NotFoundError:
-        return None
+    visit = current_visit(request)
+    return visit.reader if visit is not None else None
+
+
+def feed_version(request: Request) -> str:
+    """The feed's data version, as this request's reader look-up read it (or read now)."""
+    visit = current_visit(request)
+    if visit is not None:
+        return visit.feed_version
+    return _cached(request, _VERSION_KEY, lambda: feedcache.current(herald_of(request).store))
 
 
 def ensure_reader(request: Request, response: Response) -> Reader:

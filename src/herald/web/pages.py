@@ -12,8 +12,16 @@ from fastapi.responses import RedirectResponse
 from herald.exceptions import NotFoundError
 from herald.rank.topics import TOPICS, topic_name
 from herald.types import FollowKind, Preference, Reader, WriteupStatus
-from herald.web import queries, reasons, views
-from herald.web.context import check_csrf, current_reader, ensure_reader, form_token, herald_of
+from herald.web import cards, queries, reasons, views
+from herald.web.context import (
+    check_csrf,
+    current_reader,
+    current_visit,
+    ensure_reader,
+    feed_version,
+    form_token,
+    herald_of,
+)
 from herald.web.security import safe_next
 from herald.write.dateline import labels
 
@@ -37,13 +45,18 @@ def pref_state(reader: Reader | None) -> Callable[[str, object], str]:
     return state
 
 
+def here_of(request: Request) -> str:
+    """This page's own address (path and query), where its forms send the reader back."""
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     reader = context["reader"] if "reader" in context else current_reader(request)
     base = {
         "reader": reader,
         "personalized": reader is not None and reader.personalized,
         "csrf": form_token(request),
-        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "here": here_of(request),
         "state": pref_state(reader),
         "nav": "",
     }
@@ -56,20 +69,37 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
 @router.get("/")
 def feed_page(request: Request, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1) -> Response:
     herald = herald_of(request)
-    reader = current_reader(request)
+    visit = current_visit(request)
+    reader = visit.reader if visit is not None else None
     now = herald.clock.now()
     feed = queries.reader_feed(
-        herald.store, reader, now, herald.settings.feed_days, limit=page * PAGE_SIZE + 1
+        herald.store,
+        reader,
+        now,
+        herald.settings.feed_days,
+        page * PAGE_SIZE + 1,
+        visit,
+        feed_version(request),
     )
     ranked = feed.cards
     shown = ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    shown_views = [views.card_view(c, now) for c in shown]
+    state_of = pref_state(reader)
     context = {
         "reader": reader,
         "personalized": feed.customized,
         "invite": feed.newcomer and page == 1,
         "notice": reasons.NOTICES.get(request.query_params.get("notice", ""), ""),
-        "actions": reasons.card_actions(shown),
-        "cards": [views.card_view(c, now) for c in shown],
+        "cards": shown_views,
+        "cards_html": cards.render_cards(
+            request.app.state.templates.env,
+            feed.state.cards,
+            shown_views,
+            [reasons.reason_action(c) for c in shown],
+            [state_of("topic", v.topic) if v.topic else "" for v in shown_views],
+            form_token(request),
+            here_of(request),
+        ),
         "page": page,
         "start": (page - 1) * PAGE_SIZE + 1,
         "has_next": len(ranked) > page * PAGE_SIZE and page < MAX_PAGE,
@@ -82,15 +112,19 @@ def feed_page(request: Request, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] =
 def story_page(request: Request, story_id: Annotated[int, Path(ge=1)]) -> Response:
     herald = herald_of(request)
     store = herald.store
-    resolved = store.resolve_story_id(story_id)
-    if resolved != story_id:
-        return RedirectResponse(f"/stories/{resolved}", status_code=301)
-    story = store.get_story(story_id)
+    state = queries.feed_state(
+        store, herald.clock.now(), herald.settings.feed_days, feed_version(request)
+    )
+    if story_id not in state.pool.by_story:  # the pool's stories are live (not merged)
+        resolved = store.resolve_story_id(story_id)
+        if resolved != story_id:
+            return RedirectResponse(f"/stories/{resolved}", status_code=301)
+    story, writeup = queries.story_and_writeup(store, state, story_id)
     if story.article_count <= 0:
         raise NotFoundError(f"no story with id {story_id}")
-    writeup = store.get_writeup(story_id)
     article = views.is_article(writeup)
     reader = current_reader(request)
+    links = queries.story_links(store, story_id)
     page_url = str(request.url_for("story_page", story_id=story_id))
     context: dict[str, Any] = {
         "reader": reader,
@@ -103,19 +137,24 @@ def story_page(request: Request, story_id: Annotated[int, Path(ge=1)]) -> Respon
         "dateline": views.story_dateline(story, writeup),
         "paragraphs": views.paragraphs(writeup) if writeup and article else [],
         "links_reason": views.links_reason(writeup),
-        "coverage": views.coverage(store.story_articles(story_id), writeup),
+        "coverage": views.coverage(links, writeup),
         "labels": labels(
             story.trending,
             reader is not None and reader.personalized,
             generated=writeup is not None and writeup.status is WriteupStatus.PUBLISHED,
         ),
-        "timeline": views.timeline(store.story_timeline(story_id)),
+        "timeline": views.timeline(views.timeline_points([a.published for a in links])),
         "sensitive_note": views.SENSITIVE_NOTE,
         "json_ld": views.script_json(views.json_ld(story, writeup, page_url, str(request.base_url)))
         if writeup and article
         else "",
         "reported": request.query_params.get("reported") == "1",
-        **views.story_trust(store, story),
+        **views.story_trust(
+            store,
+            story,
+            queries.related_for(store, state, story),
+            queries.corrections_for(store, state, story_id),
+        ),
     }
     return render(request, "story.html", context)
 

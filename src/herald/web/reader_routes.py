@@ -266,8 +266,9 @@ def welcome_outlets(request: Request, reader: Reader | None) -> tuple[list[str],
     everything = queries.outlet_names(herald.store)
     if len(everything) <= WELCOME_OUTLETS:
         return everything, False
-    pool = queries.feed_pool(herald.store, herald.clock.now(), herald.settings.feed_days)
-    shown = queries.busiest_outlets(pool, WELCOME_OUTLETS)
+    now = herald.clock.now()
+    pool = queries.feed_pool(herald.store, now, herald.settings.feed_days)
+    shown = queries.busiest_outlets(pool, WELCOME_OUTLETS, now)
     known = {o.casefold(): o for o in everything}
     state = _state(reader, FollowKind.OUTLET)
     followed = [known[k] for k, muted in state.items() if k in known and not muted]

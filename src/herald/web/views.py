@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from herald.rank.topics import topic_name
 from herald.store.newsroom import related_to, story_corrections
 from herald.store.store import Store
 from herald.types import (
-    Article,
+    Correction,
     CorrectionAction,
     Evidence,
     FeedCard,
+    RelatedStory,
     ReportKind,
     Sentence,
     Source,
@@ -182,7 +183,22 @@ def paragraphs(writeup: Writeup) -> list[list[SentenceView]]:
     return [grouped[k] for k in sorted(grouped)]
 
 
-def coverage(articles: list[Article], writeup: Writeup | None) -> list[CoverageView]:
+class CoverageArticle(Protocol):
+    """What the outlet list needs of an article (``Article`` or a lighter row)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def outlet(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def published(self) -> datetime: ...
+
+
+def coverage(articles: Sequence[CoverageArticle], writeup: Writeup | None) -> list[CoverageView]:
     """Every member article (cited ones first, by number), with its cited passages; only a
     published article cites (a pulled one's citations are not shown)."""
     cited = writeup if writeup is not None and is_article(writeup) else None
@@ -208,6 +224,22 @@ def coverage(articles: list[Article], writeup: Writeup | None) -> list[CoverageV
         )
         for a in ordered
     ]
+
+
+def timeline_points(
+    times: Sequence[datetime], bucket: timedelta = timedelta(hours=1)
+) -> list[TimelinePoint]:
+    """Articles per ``bucket`` from the first hour on (``Store.story_timeline``, from times
+    already loaded)."""
+    if not times:
+        return []
+    start = min(times).replace(minute=0, second=0, microsecond=0)
+    counts: dict[int, int] = {}
+    for t in times:
+        key = int((t - start) / bucket)
+        counts[key] = counts.get(key, 0) + 1
+    last = max(counts)
+    return [TimelinePoint(start + i * bucket, counts.get(i, 0)) for i in range(last + 1)]
 
 
 def timeline(points: list[TimelinePoint], width: int = 600, height: int = 120) -> TimelineView:
@@ -251,14 +283,20 @@ ACTION_LABELS = {
 }
 
 
-def story_trust(store: Store, story: Story) -> dict[str, Any]:
-    """The story page's corrections notice, withdrawal note, related stories and report form."""
-    found = story_corrections(store, story.id)
+def story_trust(
+    store: Store,
+    story: Story,
+    related: list[RelatedStory] | None = None,
+    corrections: list[Correction] | None = None,
+) -> dict[str, Any]:
+    """The story page's corrections notice, withdrawal note, related stories and report form
+    (``related`` and ``corrections``: as given, else looked up)."""
+    found = story_corrections(store, story.id) if corrections is None else corrections
     pulls = [c for c in found if c.action is CorrectionAction.PULLED]
     return {
         "corrections": found,
         "withdrawn": pulls[0] if pulls else None,
-        "related": related_to(store, story),
+        "related": related_to(store, story) if related is None else related,
         "report_kinds": REPORT_KINDS,
         "action_labels": ACTION_LABELS,
     }
