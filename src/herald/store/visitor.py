@@ -49,35 +49,32 @@ class Visit:
         )
 
 
-_COUNT = (
-    select(func.count(signals.c.id)).where(signals.c.reader_id == readers.c.id).scalar_subquery()
-)
-_LAST = (
-    select(func.coalesce(func.max(signals.c.id), 0))
-    .where(signals.c.reader_id == readers.c.id)
-    .scalar_subquery()
-)
-_COLUMNS = (
-    readers.c.id,
-    readers.c.token,
-    readers.c.feed_secret,
-    readers.c.created_at,
-    accounts.c.id.label("account_id"),
-    accounts.c.email,
-    accounts.c.created_at.label("account_created_at"),
-    preferences.c.id.label("pref_id"),
-    preferences.c.kind,
-    preferences.c.value,
-    preferences.c.muted,
-    reader_profiles.c.version,
-    reader_profiles.c.signal_count,
-    reader_profiles.c.last_signal_id,
-    reader_profiles.c.horizon,
-    reader_profiles.c.state,
-    _COUNT.label("live_count"),
-    _LAST.label("live_last"),
-    VERSION_SELECT.label("feed_version"),
-)
+def _columns(reader_id: Any) -> tuple[Any, ...]:
+    """What a look-up reads; ``reader_id`` selects the reader's id without the joins, so that
+    the count and highest id of their signals are computed once, not once per row."""
+    count = select(func.count(signals.c.id)).where(signals.c.reader_id == reader_id)
+    last = select(func.coalesce(func.max(signals.c.id), 0)).where(signals.c.reader_id == reader_id)
+    return (
+        readers.c.id,
+        readers.c.token,
+        readers.c.feed_secret,
+        readers.c.created_at,
+        accounts.c.id.label("account_id"),
+        accounts.c.email,
+        accounts.c.created_at.label("account_created_at"),
+        preferences.c.id.label("pref_id"),
+        preferences.c.kind,
+        preferences.c.value,
+        preferences.c.muted,
+        reader_profiles.c.version,
+        reader_profiles.c.signal_count,
+        reader_profiles.c.last_signal_id,
+        reader_profiles.c.horizon,
+        reader_profiles.c.state,
+        count.scalar_subquery().label("live_count"),
+        last.scalar_subquery().label("live_last"),
+        VERSION_SELECT.label("feed_version"),
+    )
 
 
 def _with_reader(stmt: Select[Any]) -> Select[Any]:
@@ -86,9 +83,19 @@ def _with_reader(stmt: Select[Any]) -> Select[Any]:
     )
 
 
+_SESSION_READER = (
+    select(accounts.c.reader_id)
+    .join(sessions, sessions.c.account_id == accounts.c.id)
+    .where(
+        sessions.c.token_hash == bindparam("token_hash"), sessions.c.expires_at > bindparam("now")
+    )
+    .scalar_subquery()
+)
+_TOKEN_READER = select(readers.c.id).where(readers.c.token == bindparam("token")).scalar_subquery()
+
 _BY_SESSION = (
     _with_reader(
-        select(*_COLUMNS)
+        select(*_columns(_SESSION_READER))
         .select_from(sessions)
         .join(accounts, accounts.c.id == sessions.c.account_id)
         .join(readers, readers.c.id == accounts.c.reader_id)
@@ -100,7 +107,7 @@ _BY_SESSION = (
 )
 _BY_TOKEN = (
     _with_reader(
-        select(*_COLUMNS)
+        select(*_columns(_TOKEN_READER))
         .select_from(readers)
         .outerjoin(accounts, accounts.c.reader_id == readers.c.id)
     )

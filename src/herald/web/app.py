@@ -37,6 +37,7 @@ def make_templates() -> Jinja2Templates:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates do not change while serving: no stat() per page
     )
     env.filters.update(iso=_iso, human_time=_human_time, topic_name=topic_name)
     env.globals.update(version=__version__)

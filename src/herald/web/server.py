@@ -36,17 +36,7 @@ def app_from_env() -> FastAPI:
     from herald.config import load_settings
     from herald.web.app import create_app
 
-    app = create_app(make_herald(load_settings(None), migrate=False))
-    threads = int(os.environ.get("HERALD_EXPERIMENT_THREADS", "0"))
-    if threads:
-
-        async def limit_threads() -> None:
-            import anyio.to_thread
-
-            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-
-        app.router.on_startup.append(limit_threads)
-    return app
+    return create_app(make_herald(load_settings(None), migrate=False))
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
