@@ -228,6 +228,8 @@ class _TinyServer:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 path = head.split(b" ", 2)[1]
+                if path == b"/slow":
+                    await asyncio.sleep(SLOW_SECONDS)
                 writer.write(_answer(path))
                 await writer.drain()
                 if path == b"/close":
@@ -236,6 +238,9 @@ class _TinyServer:
             pass
         finally:
             writer.close()
+
+
+SLOW_SECONDS = 0.05
 
 
 def _answer(path: bytes) -> bytes:
@@ -271,13 +276,56 @@ def test_load_generator_reads_every_kind_of_response(path: str, size: int, error
     assert opened > 3 if path == "/close" else opened == 3
 
 
+def test_open_loop_sends_at_the_asked_rate() -> None:
+    with _TinyServer() as server:
+        request = b"GET /length HTTP/1.1\r\nHost: x\r\n\r\n"
+        result = run_load(
+            "127.0.0.1",
+            server.port,
+            lambda _r: request,
+            concurrency=4,
+            warmup=0.2,
+            duration=2.0,
+            rate=100.0,
+        )
+    summary = summarize(result)
+    assert summary["errors"] == 0
+    # Poisson arrivals: 200 expected, a standard deviation of about 14.
+    assert 140 <= int(str(summary["requests"])) <= 260
+
+
+def test_open_loop_latency_counts_the_wait_for_a_free_connection() -> None:
+    """One connection, a server taking 50 ms, readers arriving 40 times a second: the queue
+    grows, and latencies from each arrival show it (a closed loop would report ~50 ms)."""
+    with _TinyServer() as server:
+        request = b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"
+        result = run_load(
+            "127.0.0.1",
+            server.port,
+            lambda _r: request,
+            concurrency=1,
+            warmup=0.0,
+            duration=1.5,
+            rate=40.0,
+        )
+    latency = summarize(result)["latency_ms"]
+    assert isinstance(latency, dict)
+    assert latency["p50"] >= SLOW_SECONDS * 1000
+    assert latency["max"] > 4 * SLOW_SECONDS * 1000
+
+
+def test_open_loop_needs_a_positive_rate() -> None:
+    with pytest.raises(ValueError, match="rate"):
+        run_load("127.0.0.1", 9, lambda _r: b"", concurrency=1, warmup=0, duration=1, rate=0)
+
+
 # --------------------------------------------------------------------------- end to end
 
 
 def test_bench_serve_cli_runs_every_endpoint_without_errors() -> None:
     args = ["bench", "serve", "--readers", "200", "--articles", "2000", "--stories", "100"]
     args += ["--concurrency", "4", "--duration", "3", "--warmup", "1", "--web-workers", "2"]
-    args += ["--profile", "3"]
+    args += ["--profile", "3", "--rates", "0.5"]
     result = CliRunner().invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -294,6 +342,12 @@ def test_bench_serve_cli_runs_every_endpoint_without_errors() -> None:
         assert row["requests_per_second"] > 0
         assert row["mean_body_bytes"] > 100
         assert 0 <= row["client_cpu_share"] < 1.5
+    (open_loop,) = data["feed_page_open_loop"]
+    assert open_loop["share"] == 0.5
+    assert open_loop["rate"] > 0
+    assert open_loop["errors"] == 0 and open_loop["requests"] > 0
+    sustained = data["goal"]["sustained_rate_under_target"]
+    assert sustained is None or sustained == open_loop["rate"]
     assert set(data["profile"]) == {"feed_page", "api_feed"}
     assert data["profile"]["feed_page"]["requests"] == 3
 

@@ -798,6 +798,13 @@ def bench_serve(
     profile: Annotated[
         int, typer.Option(min=0, help="Then cProfile this many feed requests in process.")
     ] = 0,
+    rates: Annotated[
+        str,
+        typer.Option(
+            help="Open-loop feed page rates, as shares of its closed-loop req/s "
+            "(comma-separated; empty: none)."
+        ),
+    ] = "0.25,0.5,0.75",
     json_out: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,
 ) -> None:
     """p50/p99 latency and requests/s of the feed page, API and story pages on loopback."""
@@ -814,6 +821,7 @@ def bench_serve(
         database_url=database_url,
         web_workers=web_workers,
         profile=profile,
+        rates=_shares(rates),
     )
     try:
         result = run_serve_bench(options, None if json_out else err.print)
@@ -824,6 +832,14 @@ def bench_serve(
         _print_json(result)
     else:
         console.print(serve_table(result))
+
+
+def _shares(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        fail(f"--rates takes comma-separated numbers, not {text!r}")
+        raise
 
 
 @bench_app.command("pipeline")

@@ -1,11 +1,19 @@
-"""A closed-loop HTTP/1.1 load generator on raw asyncio streams, for loopback benchmarks.
+"""An HTTP/1.1 load generator on raw asyncio streams, for loopback benchmarks.
 
-``run_load`` keeps exactly ``concurrency`` keep-alive connections busy: each sends one
-request, reads the whole response, and sends the next (a connection that fails or is closed
-by the server is opened again). Requests started during the warm-up are not recorded; those
-started in the measured window are, with their full latency (from writing the request to
-the last byte of the body). Each request is built by a caller's function from a seeded
-random generator, so every request can come from a different reader.
+Closed loop (the default): ``run_load`` keeps exactly ``concurrency`` keep-alive connections
+busy: each sends one request, reads the whole response, and sends the next (a connection
+that fails or is closed by the server is opened again). Requests started during the warm-up
+are not recorded; those started in the measured window are, with their full latency (from
+writing the request to the last byte of the body).
+
+Open loop (``rate`` requests per second): requests arrive on a seeded Poisson schedule that
+does not wait for the server, and the next free one of the ``concurrency`` connections sends
+each. A request's latency counts from its scheduled arrival, so time spent waiting for a free
+connection is included (no "coordinated omission": a slow server cannot slow the arrivals
+and hide its queue). This is how readers arrive; the closed loop measures the ceiling.
+
+Each request is built by a caller's function from a seeded random generator, so every
+request can come from a different reader.
 
 The client is deliberately small (no HTTP library: a request is one pre-built byte string,
 a response is a status line, headers and a ``Content-Length`` or chunked body) and reports
@@ -20,10 +28,10 @@ import random
 import socket
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["LoadResult", "RequestFactory", "run_load", "summarize"]
+__all__ = ["LoadResult", "RequestFactory", "arrivals", "run_load", "summarize"]
 
 RequestFactory = Callable[[random.Random], bytes]
 """Builds one complete HTTP/1.1 request (head and body) as bytes."""
@@ -101,9 +109,21 @@ def run_load(
     warmup: float,
     duration: float,
     seed: int = 0,
+    rate: float | None = None,
 ) -> LoadResult:
-    """Drive the server for ``warmup + duration`` seconds; returns the measured window."""
-    return asyncio.run(_run(host, port, make_request, concurrency, warmup, duration, seed))
+    """Drive the server for ``warmup + duration`` seconds; returns the measured window.
+    ``rate``: open loop at this many requests per second (None: closed loop)."""
+    if rate is not None and rate <= 0:
+        raise ValueError("the rate must be positive")
+    return asyncio.run(_run(host, port, make_request, concurrency, warmup, duration, seed, rate))
+
+
+def arrivals(start: float, rate: float, rng: random.Random) -> Iterator[float]:
+    """Poisson arrival times from ``start`` at ``rate`` per second (exponential gaps)."""
+    at = start
+    while True:
+        at += rng.expovariate(rate)
+        yield at
 
 
 async def _run(
@@ -114,6 +134,7 @@ async def _run(
     warmup: float,
     duration: float,
     seed: int,
+    rate: float | None,
 ) -> LoadResult:
     result = LoadResult()
     start = time.perf_counter()
@@ -123,8 +144,11 @@ async def _run(
     offset = loop.time() - time.perf_counter()
     for edge in window:
         loop.call_at(edge + offset, lambda: cpu.append(time.process_time()))
+    schedule = None if rate is None else arrivals(start, rate, random.Random(seed * 7_919 + 1))
     connections = [
-        _Connection(host, port, make_request, random.Random(seed * 100_003 + i), result, window)
+        _Connection(
+            host, port, make_request, random.Random(seed * 100_003 + i), result, window, schedule
+        )
         for i in range(concurrency)
     ]
     await asyncio.gather(*(c.drive() for c in connections))
@@ -145,7 +169,9 @@ class _Connection:
         rng: random.Random,
         result: LoadResult,
         window: tuple[float, float],
+        schedule: Iterator[float] | None = None,
     ) -> None:
+        self.schedule = schedule  # shared by all connections: the next free one takes the next
         self.host = host
         self.port = port
         self.make_request = make_request
@@ -157,13 +183,24 @@ class _Connection:
 
     async def drive(self) -> None:
         try:
-            while (started := time.perf_counter()) < self.window[1]:
+            while (started := await self._next_start()) < self.window[1]:
                 request = self.make_request(self.rng)
                 outcome = await self._one(request)
                 if started >= self.window[0]:
                     self._record(outcome, time.perf_counter() - started)
         finally:
             await self._close()
+
+    async def _next_start(self) -> float:
+        """When the next request counts from: now (closed loop), or its scheduled arrival,
+        waited for when it is still ahead (open loop)."""
+        now = time.perf_counter()
+        if self.schedule is None:
+            return now
+        at = next(self.schedule)
+        if at > now and at < self.window[1]:
+            await asyncio.sleep(at - now)
+        return at
 
     def _record(self, outcome: tuple[int, int] | str, elapsed: float) -> None:
         if isinstance(outcome, str):

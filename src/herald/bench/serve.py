@@ -21,6 +21,12 @@ What runs:
    (signed with the instance's secret key), so every feed is personalized. Each endpoint
    gets ``warmup`` seconds unrecorded, then ``duration`` seconds measured.
 
+Then the feed page again in open loop (``herald.bench.loadgen``'s ``rate``): readers arrive
+on a Poisson schedule at fixed shares (``rates``) of the closed-loop throughput just measured,
+over the same connections, each latency counted from the request's arrival. This is the
+latency a reader sees at a given load, and the highest of these rates whose p99 stays under
+the goal is reported as the sustained rate (what a deployment should size by).
+
 With ``profile`` set, the feed page and the JSON feed are then profiled in this process
 (``herald.bench.feedprofile``: cProfile over single requests, by area and by step).
 
@@ -76,12 +82,16 @@ class ServeOptions:
     seed: int = 1
     profile: int = 0
     """Feed requests to profile in process after the load (0: no profile)."""
+    rates: tuple[float, ...] = (0.25, 0.5, 0.75)
+    """Open-loop feed page rates, as shares of its closed-loop requests per second."""
 
     def check(self) -> None:
         if self.concurrency < 1 or self.web_workers < 1:
             raise ConfigError("concurrency and web workers must be at least 1")
         if self.duration <= 0 or self.warmup < 0 or self.profile < 0:
             raise ConfigError("the duration must be positive and the warm-up not negative")
+        if any(not 0 < r <= 2 for r in self.rates):
+            raise ConfigError("open-loop rates are shares of the closed-loop rate, in (0, 2]")
         if self.database_url and not self.database_url.startswith("postgresql"):
             raise ConfigError("--database-url takes a PostgreSQL URL (SQLite is the default)")
 
@@ -105,6 +115,20 @@ def run_serve_bench(
                 name: _measure(server, name, _factory(server.port, cookies, path), options, say)
                 for name, path in _paths(story_ids).items()
             }
+            ceiling = float(endpoints["feed_page"]["requests_per_second"])
+            at_rates = [
+                _measure(
+                    server,
+                    f"feed_page at {share:.0%} of {ceiling:,.0f} req/s",
+                    _factory(server.port, cookies, _paths(story_ids)["feed_page"]),
+                    options,
+                    say,
+                    rate=share * ceiling,
+                )
+                | {"share": share, "rate": round(share * ceiling, 1)}
+                for share in options.rates
+                if ceiling > 0
+            ]
         profile = _profile(settings, cookies, options.profile, say) if options.profile else None
     feed = endpoints["feed_page"]
     return {
@@ -115,8 +139,10 @@ def run_serve_bench(
         "server": {"web_workers": options.web_workers, **server_stack()},
         "seed": seeded,
         "endpoints": endpoints,
+        "feed_page_open_loop": at_rates,
         "goal": {
             "feed_page_p99_ms": feed["latency_ms"]["p99"],
+            "sustained_rate_under_target": _sustained(at_rates),
             "target_p99_ms": TARGET_P99_MS,
             "target_concurrency": TARGET_CONCURRENCY,
             "met": _goal_met(feed, options),
@@ -239,6 +265,7 @@ def _measure(
     make: RequestFactory,
     options: ServeOptions,
     say: Callable[[str], None],
+    rate: float | None = None,
 ) -> dict[str, Any]:
     say(f"{name}: {options.warmup:g} s warm-up, {options.duration:g} s measured")
     load_before = load_average()
@@ -252,6 +279,7 @@ def _measure(
         warmup=options.warmup,
         duration=options.duration,
         seed=options.seed,
+        rate=rate,
     )
     cpu_after = server.cpu_seconds()
     summary = summarize(result)
@@ -263,6 +291,18 @@ def _measure(
     summary["server_worker_restarts"] = server.worker_restarts() - restarts_before
     summary["load_average_1m"] = {"before": load_before, "after": load_average()}
     return summary
+
+
+def _sustained(at_rates: list[dict[str, Any]]) -> float | None:
+    """The highest open-loop rate whose p99 stayed under the target, without errors."""
+    good = [
+        row["rate"]
+        for row in at_rates
+        if row["errors"] == 0
+        and row["latency_ms"]["p99"] is not None
+        and row["latency_ms"]["p99"] < TARGET_P99_MS
+    ]
+    return max(good, default=None)
 
 
 def _goal_met(feed: dict[str, Any], options: ServeOptions) -> bool | None:

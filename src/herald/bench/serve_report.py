@@ -45,10 +45,36 @@ def serve_table(result: dict[str, Any]) -> Group:
             f"{row.get('server_cpu_share', 0.0):.0%}",
             str(row["server_worker_restarts"]),
         )
-    parts: list[Table | Text] = [table, _footer(result)]
+    parts: list[Table | Text] = [table]
+    if result.get("feed_page_open_loop"):
+        parts.append(_open_loop_table(result["feed_page_open_loop"]))
+    parts.append(_footer(result))
     if "profile" in result:
         parts.append(_profile_table(result["profile"]))
     return Group(*parts)
+
+
+def _open_loop_table(rows: list[dict[str, Any]]) -> Table:
+    """The feed page with readers arriving at fixed rates (latency from each arrival)."""
+    table = Table(title="feed page, open loop: readers arriving at a fixed rate (Poisson)")
+    for column in ("share of ceiling", "offered req/s", "served req/s", "p50 ms", "p90 ms"):
+        table.add_column(column, justify="right")
+    for column in ("p99 ms", "max ms", "errors", "server CPU"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        latency = row["latency_ms"]
+        table.add_row(
+            f"{row['share']:.0%}",
+            f"{row['rate']:,.1f}",
+            f"{row['requests_per_second']:,.1f}",
+            _ms(latency["p50"]),
+            _ms(latency["p90"]),
+            _ms(latency["p99"]),
+            _ms(latency["max"]),
+            str(row["errors"]),
+            f"{row.get('server_cpu_share', 0.0):.0%}",
+        )
+    return table
 
 
 def _profile_table(profile: dict[str, Any]) -> Table:
@@ -80,6 +106,12 @@ def _footer(result: dict[str, Any]) -> Text:
     lines = [
         f"goal: feed page p99 < {goal['target_p99_ms']:g} ms at {goal['target_concurrency']} "
         f"connections: {_ms(goal['feed_page_p99_ms'])} ms, {verdict[goal['met']]}",
+        "sustained feed page rate with p99 under the goal (open loop): "
+        + (
+            "none of the rates measured"
+            if goal.get("sustained_rate_under_target") is None
+            else f"{goal['sustained_rate_under_target']:,.1f} req/s"
+        ),
         "seeded: " + ", ".join(f"{n:,} {name}" for name, n in seed.items()),
         f"machine: {machine['usable_cpus']} usable CPUs, Python {machine['python']}, "
         f"load average {machine['load_average_1m_at_start']} at start, "
