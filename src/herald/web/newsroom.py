@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from fastapi.responses import RedirectResponse
 from herald.exceptions import StorageError
 from herald.store import newsroom
 from herald.store.newsroom import Cap, ReportedStory
+from herald.store.store import Store
 from herald.types import Correction, Reader, RelatedStory, ReportKind, WriteupStatus
 from herald.web.context import (
     check_csrf,
@@ -180,8 +182,15 @@ def admin_page(request: Request, done: Annotated[str, Query(max_length=16)] = ""
     return admin_guard(request) or admin_page_response(request, done=done)
 
 
-def _decide(request: Request, story_id: int, csrf: str, note: str, action: str) -> Response | str:
-    """Common checks of an editor's decision: the cleaned note, or the response to send."""
+Decision = Callable[[Store, str], object]
+"""What an editor's decision does, given the store and the cleaned public note."""
+
+
+def _decide(
+    request: Request, story_id: int, csrf: str, note: str, action: str, run: Decision
+) -> Response:
+    """An editor's decision: the common checks (editor, CSRF, a public note), then ``run``;
+    back to the editors' page with what was done, or with why nothing was."""
     refused = admin_guard(request)
     if refused is not None:
         return refused
@@ -191,12 +200,8 @@ def _decide(request: Request, story_id: int, csrf: str, note: str, action: str) 
     if problem:
         message = f"Nothing was {action}: {problem}."
         return admin_page_response(request, error=(story_id, message), status=400)
-    return clean
-
-
-def _apply(request: Request, story_id: int, action: str, run: Any) -> Response:
     try:
-        run()
+        run(herald_of(request).store, clean)
     except StorageError as e:
         message = f"Nothing was {action}: {e}."
         return admin_page_response(request, error=(story_id, message), status=409)
@@ -211,16 +216,10 @@ def admin_pull(
     note: Text = "",
     report: Ids = None,
 ) -> Response:
-    clean = _decide(request, story_id, csrf, note, "pulled")
-    if isinstance(clean, Response):
-        return clean
-    store = herald_of(request).store
-    return _apply(
-        request,
-        story_id,
-        "pulled",
-        lambda: newsroom.pull_story(store, story_id, clean, wall_now(), report_ids=report or []),
-    )
+    def run(store: Store, clean: str) -> object:
+        return newsroom.pull_story(store, story_id, clean, wall_now(), report_ids=report or [])
+
+    return _decide(request, story_id, csrf, note, "pulled", run)
 
 
 @router.post("/admin/stories/{story_id}/correct", name="admin_correct")
@@ -233,15 +232,8 @@ def admin_correct(
     remove: Ids = None,
     rewrite: Text = "",
 ) -> Response:
-    clean = _decide(request, story_id, csrf, note, "corrected")
-    if isinstance(clean, Response):
-        return clean
-    store = herald_of(request).store
-    return _apply(
-        request,
-        story_id,
-        "corrected",
-        lambda: newsroom.correct_story(
+    def run(store: Store, clean: str) -> object:
+        return newsroom.correct_story(
             store,
             story_id,
             clean,
@@ -249,8 +241,9 @@ def admin_correct(
             remove=remove or [],
             rewrite=rewrite == "1",
             report_ids=report or [],
-        ),
-    )
+        )
+
+    return _decide(request, story_id, csrf, note, "corrected", run)
 
 
 @router.post("/admin/stories/{story_id}/dismiss", name="admin_dismiss")
@@ -261,16 +254,10 @@ def admin_dismiss(
     note: Text = "",
     report: Ids = None,
 ) -> Response:
-    clean = _decide(request, story_id, csrf, note, "dismissed")
-    if isinstance(clean, Response):
-        return clean
-    store = herald_of(request).store
-    return _apply(
-        request,
-        story_id,
-        "dismissed",
-        lambda: newsroom.dismiss_reports(store, report or [], clean, wall_now()),
-    )
+    def run(store: Store, clean: str) -> object:
+        return newsroom.dismiss_reports(store, report or [], clean, wall_now())
+
+    return _decide(request, story_id, csrf, note, "dismissed", run)
 
 
 # --------------------------------------------------------------------------- corrections
