@@ -169,6 +169,17 @@ def test_logged_in_visitors_skip_the_forms(client: TestClient) -> None:
     assert r.headers["location"] == "/settings"
 
 
+def test_settings_say_where_choices_are_kept(client: TestClient) -> None:
+    def intro() -> str:
+        return str(page(client, "/settings").xpath("string(//p[@class='intro'])"))
+
+    assert "cookie on this browser" in intro()
+    assert page(client, "/settings").xpath("//p[@class='intro']/a/@href") == ["/signup"]
+    signup(client)
+    assert "belong to your account" in intro()
+    assert "cookie" not in intro()
+
+
 def test_next_redirects_stay_on_the_site(client: TestClient) -> None:
     signup(client, next="https://evil.example/")
     logout(client)
