@@ -6,6 +6,7 @@ chosen in one place and can be replaced by a fake of the same protocol in tests.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ from herald.executor import Executor, check_executor_settings, make_executor
 from herald.nlp.embed import Embedder
 from herald.store.store import Store
 from herald.workers import WorkerPool, worker_count
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -63,6 +66,15 @@ class Herald:
         if self._executor is None:
             self._executor = make_executor(self.settings, lambda: self.pool, lambda: self.embedder)
         return self._executor
+
+    def check_executor(self) -> None:
+        """Drop an executor that can no longer take work (the Ray cluster went away), so that
+        the next use makes a new one: a stage then joins the cluster again, or fails with a
+        clear error while it is still down."""
+        if self._executor is not None and not self._executor.healthy():
+            log.warning("the %s executor stopped working; starting a new one", self._executor.name)
+            self._executor.close()
+            self._executor = None
 
     @property
     def secret_key(self) -> str:

@@ -99,6 +99,11 @@ class Executor(Protocol):
         """``fn(models, batch)`` for every batch, in order (consumed lazily)."""
         ...
 
+    def healthy(self) -> bool:
+        """Whether it can still take work; False: close it and make a new one (say, after
+        the Ray cluster went away and came back)."""
+        ...
+
     def close(self) -> None:
         """Stop the workers (idempotent)."""
         ...

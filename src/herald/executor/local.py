@@ -74,6 +74,9 @@ class LocalExecutor:
         for batch in batches:
             yield fn(self.models, batch)
 
+    def healthy(self) -> bool:
+        return True  # the worker pool replaces its own dead processes
+
     def close(self) -> None:
         self.models.close()
 

@@ -68,11 +68,17 @@ def _process_table() -> dict[int, tuple[int, int]]:
 
 
 class LocalRayCluster:
-    """``nodes`` Ray nodes of ``cpus`` CPUs each on loopback; ``address`` once started."""
+    """``nodes`` Ray nodes of ``cpus`` CPUs each on loopback; ``address`` once started.
+    ``port`` starts the head on that port (a cluster restarted at the same address)."""
 
     def __init__(
-        self, nodes: int = 2, cpus: int = 1, object_store_bytes: int = 100_000_000
+        self,
+        nodes: int = 2,
+        cpus: int = 1,
+        object_store_bytes: int = 100_000_000,
+        port: int = 0,
     ) -> None:
+        self.port = port  # the head's port (0: a free one)
         self.nodes = nodes
         self.cpus = cpus
         self.object_store_bytes = object_store_bytes
@@ -95,7 +101,7 @@ class LocalRayCluster:
     def start(self) -> str:
         """Start the head and the other nodes; returns the cluster's address."""
         self._temp = tempfile.mkdtemp(prefix="herald-ray-")  # short: Ray's socket paths
-        port = _free_port(HEAD_IP)
+        port = self.port or _free_port(HEAD_IP)
         common = [
             f"--num-cpus={self.cpus}",
             f"--object-store-memory={self.object_store_bytes}",

@@ -7,6 +7,11 @@
   process dies Ray restarts it (``ACTOR_RESTARTS``) and runs the interrupted batch again
   (``ACTOR_RETRIES``). Actors hold no CPU while idle (Ray's default for actors), so the
   shard tasks of the next round always find room.
+* A cluster that goes away mid-stage does not hang the driver: waits are cut into
+  ``WATCH_SECONDS`` slices, and between them the cluster's address must still answer, else
+  the stage ends with a ``WorkerError``. ``healthy()`` is then False, and the next stage
+  (through :meth:`herald.app.Herald.check_executor`) disconnects and joins the cluster
+  again, once it answers: the stages are idempotent, so nothing is lost or done twice.
 
 Ray is imported only here, and this module only when ``executor = "ray"``. Workers need
 Herald installed (the same version) on every node; settings travel with each job, without
@@ -30,9 +35,13 @@ from typing import Any, TypeVar
 # a Ray call made while not connected (say, at interpreter exit, after Ray's own exit hook
 # disconnected) must fail, not quietly start a new single-machine cluster
 os.environ.setdefault("RAY_ENABLE_AUTO_CONNECT", "0")
+# Ray ends a driver whose cluster has not answered for a minute (the whole ``herald run``
+# process); Herald instead notices the cluster is gone, disconnects and joins it again when
+# it is back (``RayExecutor.healthy``), so its driver waits for as long as a day.
+os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", str(24 * 3600))
 
 import ray
-from ray.exceptions import RayError, RayTaskError
+from ray.exceptions import GetTimeoutError, RayError, RayTaskError
 
 from herald.config import Settings
 from herald.exceptions import ConfigError, HeraldError, WorkerError
@@ -52,6 +61,8 @@ TASK_RETRIES = 3
 ACTOR_RESTARTS = 3
 ACTOR_RETRIES = 3
 BATCHES_AHEAD = 4  # batches in flight per actor, so actors never wait for the driver
+WATCH_SECONDS = 10.0  # how long a wait goes before checking that the cluster still answers
+ANSWER_TIMEOUT = 3.0
 
 _connect_lock = threading.Lock()
 _users = 0
@@ -87,13 +98,22 @@ def _connect(address: str) -> None:
 def _reachable(address: str, timeout: float = 10.0) -> None:
     """Refuse at once a ``host:port`` address nothing answers on: ``ray.init`` would keep
     retrying a dead cluster's GCS for many minutes."""
+    problem = _unanswered(address, timeout)
+    if problem:
+        raise ConfigError(f"cannot reach the Ray cluster at {address!r}: {problem}")
+
+
+def _unanswered(address: str, timeout: float = ANSWER_TIMEOUT) -> str:
+    """Why nothing answers at a ``host:port`` cluster address ("" when something does, or
+    when the address is of a kind Ray resolves itself: "auto", "ray://...")."""
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit() or "://" in address:
-        return  # "auto", "ray://..." and the like: Ray resolves those itself
+        return ""
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
     except OSError as e:
-        raise ConfigError(f"cannot reach the Ray cluster at {address!r}: {e}") from e
+        return str(e) or type(e).__name__
+    return ""
 
 
 def _disconnect() -> None:
@@ -152,12 +172,35 @@ class RayExecutor:
     def workers(self) -> int:
         return self._workers
 
+    def healthy(self) -> bool:
+        return self._open and ray.is_initialized() and not self._gone()
+
+    def _gone(self) -> str:
+        """Why the cluster no longer answers ("" while it does)."""
+        problem = _unanswered(self.settings.ray_address)
+        return (
+            f"the Ray cluster at {self.settings.ray_address} stopped answering ({problem})"
+            if problem
+            else ""
+        )
+
+    def _get(self, refs: Any) -> Any:
+        """``ray.get(refs)``, checking between ``WATCH_SECONDS`` slices that the cluster is
+        still there (a WorkerError when it is not)."""
+        while True:
+            try:
+                return ray.get(refs, timeout=WATCH_SECONDS)
+            except GetTimeoutError:
+                gone = self._gone()
+                if gone:
+                    raise WorkerError(gone) from None
+
     def prepare(self) -> None:
         actors = self._model_hosts()
         refs = [a.ready.remote() for a in actors]
         refs += [self._warm.remote(self._job_settings) for _ in range(self._workers)]
         try:
-            ray.get(refs)
+            self._get(refs)
         except RayError as e:
             raise WorkerError(f"the Ray workers could not start: {_lost(e)}") from e
 
@@ -173,14 +216,19 @@ class RayExecutor:
                     ref = self._submit(self._task, fn, self._job_settings, shard)
                     future: Future[Any] = ref.future()
                     running[asyncio.wrap_future(future)] = (index, ref)
-                done, _ = await asyncio.wait(set(running), return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(
+                    set(running), timeout=WATCH_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                )
+                if not done and (gone := self._gone()):
+                    raise WorkerError(gone)
                 for finished in sorted(done, key=lambda f: running[f][0]):
                     index, _ref = running.pop(finished)
                     yield _shard_result(index, finished)
         finally:
+            cancel = bool(running) and ray.is_initialized() and not self._gone()
             for waiting, (_index, ref) in running.items():
                 waiting.cancel()
-                if ray.is_initialized():
+                if cancel:
                     ray.cancel(ref, force=True)
 
     def map_batches(self, fn: Callable[[Models, T], R], batches: Iterable[T]) -> Iterator[R]:
@@ -207,8 +255,10 @@ class RayExecutor:
         if not self._open:
             return
         self._open = False
-        if ray.is_initialized():  # at interpreter exit Ray's own hook may have shut it down:
-            for actor in self._actors:  # any call now would start a new local cluster
+        # at interpreter exit Ray's own hook may have shut it down (any call now would start a
+        # new local cluster); a cluster that went away has no actors left to stop
+        if self._actors and ray.is_initialized() and not self._gone():
+            for actor in self._actors:
                 ray.kill(actor)
         self._actors = []
         _disconnect()
@@ -235,7 +285,7 @@ class RayExecutor:
 
     def _batch_result(self, ref: Any) -> Any:
         try:
-            return ray.get(ref)
+            return self._get(ref)
         except RayTaskError as e:
             if isinstance(e.cause, HeraldError):
                 raise e.cause from None

@@ -59,6 +59,7 @@ def run_round(h: Herald, progress: Progress | None = None) -> RoundReport:
     for name, fn in stage_functions().items():
         started = time.perf_counter()
         try:
+            h.check_executor()
             report.reports[name] = fn(h, progress)
         except HeraldError as e:
             log.error("stage %s failed: %s", name, e)
@@ -171,7 +172,7 @@ def serve_forever(
         sock = listening_socket(host, port)
     except OSError as e:
         raise HeraldError(f"the web app could not listen on {host}:{port}: {e}") from e
-    h.secret_key  # noqa: B018  (made once here, before workers would race to make it)
+    h.secret_key  # noqa: B018  (read or made here: a database problem shows before workers start)
     shown = f" with {workers} worker processes" if workers > 1 else ""
     console.print(f"Serving Herald on [bold]http://{host}:{port}[/]{shown} (Ctrl-C stops)")
     app = create_app(h) if workers <= 1 else None
