@@ -22,6 +22,7 @@ from herald.store.schema import signals
 from herald.store.signals import reader_signals, record_signal
 from herald.store.store import NewEntry, Store
 from herald.types import Reader, SignalKind, SourceSpec, Writeup, WriteupStatus
+from herald.web.app import create_app
 from herald.web.reader_routes import RATE_LIMIT
 from herald.web.security import READER_COOKIE, unsign
 from tests.support.postgres import postgres_database, postgres_url  # noqa: F401  (fixtures)
@@ -216,6 +217,29 @@ def test_beacon_is_rate_capped(client: TestClient, herald: Herald, seeded: Seede
     csrf = token(client)
     codes = [beacon(client, {"story": seeded.comet, "kind": "open"}, csrf) for _ in range(70)]
     assert codes.count(204) == RATE_LIMIT and codes[-1] == 429
+    assert len(signals_of(herald)) == RATE_LIMIT
+    refused = client.post(
+        "/signals",
+        json={"story": seeded.comet, "kind": "open"},
+        headers={"x-csrf-token": csrf},
+    )
+    assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 60
+
+
+def test_the_rate_cap_is_shared_by_every_app_on_the_database(
+    client: TestClient, herald: Herald, seeded: Seeded
+) -> None:
+    """Two apps on one database (as two worker processes would be) share one count."""
+    become_reader(client)
+    csrf = token(client)
+    half = RATE_LIMIT // 2
+    codes = [beacon(client, {"story": seeded.comet, "kind": "open"}, csrf) for _ in range(half)]
+    with TestClient(create_app(herald), cookies=dict(client.cookies)) as other:
+        body = {"story": seeded.chips, "kind": "read", "value": 5}
+        codes += [beacon(other, body, csrf) for _ in range(RATE_LIMIT - half + 5)]
+        hide = other.post(f"/stories/{seeded.rates}/hide", data={"csrf": csrf})
+    assert codes.count(204) == RATE_LIMIT and codes[-5:] == [429] * 5
+    assert hide.status_code == 429  # "less" and "hide" count too
     assert len(signals_of(herald)) == RATE_LIMIT
 
 

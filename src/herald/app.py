@@ -16,6 +16,7 @@ from herald.config import Settings
 from herald.exceptions import ConfigError
 from herald.executor import Executor, check_executor_settings, make_executor
 from herald.nlp.embed import Embedder
+from herald.store.secret_key import shared_secret_key
 from herald.store.store import Store
 from herald.workers import WorkerPool, worker_count
 
@@ -32,6 +33,7 @@ class Herald:
     _embedder: Embedder | None = field(default=None, repr=False)
     _pool: WorkerPool | None = field(default=None, repr=False)
     _executor: Executor | None = field(default=None, repr=False)
+    _secret_key: str | None = field(default=None, repr=False)
     caches: dict[str, object] = field(default_factory=dict, repr=False)
     """Per-process state a stage keeps between rounds of ``herald run``: rebuildable from
     storage at any time (losing it only costs time) and checked against storage before use,
@@ -78,15 +80,16 @@ class Herald:
 
     @property
     def secret_key(self) -> str:
-        """The key signing cookies: from settings, else generated once into data_dir."""
+        """The key signing cookies: from settings, else the database's, the same in every
+        process on it (``herald.store.secret_key``; made once, from an older install's
+        ``data_dir/secret_key`` file when there is one)."""
         if self.settings.secret_key:
             return self.settings.secret_key
-        path = self.settings.resolved_data_dir / "secret_key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        if self._secret_key is None:
+            path = self.settings.resolved_data_dir / "secret_key"
+            older = path.read_text().strip() if path.is_file() else ""
+            self._secret_key = shared_secret_key(self.store, older or secrets.token_urlsafe(48))
+        return self._secret_key
 
     def close(self) -> None:
         if self._executor is not None:

@@ -147,7 +147,7 @@ HELP: dict[str, str] = {
     "verify_max_dropped_share": "A draft losing more than this share of sentences is rejected.",
     "web_host": "Address the web app listens on.",
     "web_port": "Port the web app listens on.",
-    "secret_key": "Key signing cookies and CSRF tokens (generated in data_dir when empty).",
+    "secret_key": "Key signing cookies and CSRF tokens (empty: made once, kept in the database).",
     "feed_days": "Days of stories a reader's feed draws from.",
     "session_days": "Days a reader stays logged in (a session's lifetime).",
     "admin_emails": "Comma-separated email addresses of the accounts that are administrators.",

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from herald.clock import to_utc
-from herald.exceptions import AuthError, RateLimitedError
+from herald.exceptions import AuthError, RateLimitedError, StorageError
 from herald.store.schema import (
     accounts,
     login_attempts,
@@ -90,6 +90,14 @@ def _account(row: Any) -> Account:
 def _wait_text(seconds: int) -> str:
     minutes = math.ceil(seconds / 60)
     return f"Wait {minutes} minute{'s' * (minutes != 1)} and try again."
+
+
+def _insert_attempt(conn: Connection, key: str, at: datetime) -> int:
+    """A row of ``login_attempts``; its id."""
+    found = conn.execute(insert(login_attempts).values(key=key[:400], at=at)).inserted_primary_key
+    if found is None:
+        raise StorageError("the database returned no id for a log-in attempt")
+    return int(found[0])
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -166,17 +174,21 @@ class Accounts:
 
         Raises RateLimitedError while the address or the client has too many recent failures,
         else AuthError on any mismatch (an unknown address costs the same hashing time).
+        The try counts as a failure before the password is checked (``_take``), so guesses
+        sent at once, to any number of processes, get no more checks than the limits allow.
         """
         key = email.strip().lower()[:MAX_EMAIL]
-        self.check_allowed(key, ip, now)
+        lim = self.limits
+        limits = ((f"email:{key}", lim.per_email), (f"ip:{ip}", lim.per_ip))
+        held = self._take(limits, now, "Too many failed log-ins.")
         with self.store.tx() as conn:
             row = conn.execute(select(accounts).where(accounts.c.email == key)).first()
         stored = row.password_hash if row is not None else self._dummy()
         if not self._verify(stored, password) or row is None:
-            self.record_failure(key, ip, now)
-            raise AuthError(WRONG_LOGIN)
+            raise AuthError(WRONG_LOGIN)  # the try's rows stay: they are its failures
         self._rehash_if_needed(row.id, stored, password)
         self.clear_failures(key)
+        self.release(held)
         return _account(row)
 
     def confirm_password(self, account: Account, password: str, ip: str, now: datetime) -> None:
@@ -210,13 +222,34 @@ class Accounts:
 
     # ------------------------------------------------------------------ login limits
 
-    def check_allowed(self, email: str, ip: str, now: datetime) -> None:
-        """RateLimitedError when ``email`` or ``ip`` has too many failures in the window."""
-        lim = self.limits
-        for key, limit in ((f"email:{email}", lim.per_email), (f"ip:{ip}", lim.per_ip)):
-            wait = self._wait(key, limit, now)
+    def take_signup(self, ip: str, now: datetime) -> list[int]:
+        """Count a sign-up from ``ip`` before making it: RateLimitedError past the limit, else
+        the ids of its rows (``release`` them if the sign-up fails)."""
+        limits = ((f"signup:{ip}", self.limits.signups_per_ip),)
+        return self._take(limits, now, "Too many new accounts from here.")
+
+    def release(self, held: list[int]) -> None:
+        """Forget tries counted by ``_take`` (a log-in that succeeded, a sign-up refused)."""
+        if held:
+            with self.store.tx() as conn:
+                conn.execute(delete(login_attempts).where(login_attempts.c.id.in_(held)))
+
+    def _take(self, limits: tuple[tuple[str, int], ...], now: datetime, refusal: str) -> list[int]:
+        """Count one try against each ``(key, limit)``, then check the counts: RateLimitedError
+        (and the try forgotten) when a key has ``limit`` other tries in the window.
+
+        The try's rows are committed before anything is counted, so of tries made at once in
+        any number of processes the last to commit sees all the others: at most ``limit`` of
+        them pass, where checking first and recording after a password check let them all."""
+        with self.store.tx() as conn:
+            conn.execute(delete(login_attempts).where(self._stale(now)))
+            held = [_insert_attempt(conn, key, now) for key, _ in limits]
+        for (key, limit), own in zip(limits, held, strict=True):
+            wait = self._wait(key, limit, now, besides=own)
             if wait:
-                raise RateLimitedError(f"Too many failed log-ins. {_wait_text(wait)}", wait)
+                self.release(held)
+                raise RateLimitedError(f"{refusal} {_wait_text(wait)}", wait)
+        return held
 
     def check_signup_allowed(self, ip: str, now: datetime) -> None:
         wait = self._wait(f"signup:{ip}", self.limits.signups_per_ip, now)
@@ -233,13 +266,18 @@ class Accounts:
         with self.store.tx() as conn:
             conn.execute(delete(login_attempts).where(login_attempts.c.key == f"email:{email}"))
 
-    def _wait(self, key: str, limit: int, now: datetime) -> int:
-        """Seconds until ``key`` drops below ``limit`` attempts in the window (0: allowed)."""
+    def _wait(self, key: str, limit: int, now: datetime, besides: int = 0) -> int:
+        """Seconds until ``key`` drops below ``limit`` attempts in the window, not counting
+        the attempt ``besides`` (0: allowed)."""
         since = now - self.limits.window
         with self.store.tx() as conn:
             times = conn.execute(
                 select(login_attempts.c.at)
-                .where(login_attempts.c.key == key, login_attempts.c.at > since)
+                .where(
+                    login_attempts.c.key == key,
+                    login_attempts.c.at > since,
+                    login_attempts.c.id != besides,
+                )
                 .order_by(login_attempts.c.at)
             ).scalars()
             ats = [to_utc(t) for t in times]

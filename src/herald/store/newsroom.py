@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from herald.exceptions import NotFoundError, StorageError
 from herald.store import feedcache, rows
@@ -147,27 +148,24 @@ def file_report(
     with store.tx() as conn:
         if conn.execute(select(stories.c.id).where(stories.c.id == story_id)).first() is None:
             raise NotFoundError(f"no story with id {story_id}")
-        if any(_used(conn, cap, now) >= cap.limit for cap in caps):
-            return None
-        conn.execute(
-            delete(login_attempts).where(
-                login_attempts.c.key.startswith(CAP_PREFIX), login_attempts.c.at < now - CAP_KEEP
-            )
-        )
-        for cap in caps:
-            conn.execute(insert(login_attempts).values(key=_cap_key(cap), at=now))
-        values = {
-            "story_id": story_id,
-            "reader_id": reader_id,
-            "kind": kind.value,
-            "note": clean,
-            "status": ReportStatus.OPEN.value,
-            "created_at": now,
-        }
-        new_id = conn.execute(insert(reports).values(**values)).inserted_primary_key
-        if new_id is None:
-            raise StorageError("the database returned no id for a new report")
-        row = conn.execute(select(reports).where(reports.c.id == new_id[0])).one()
+    if not _take_caps(store, caps, now):
+        return None
+    values = {
+        "story_id": story_id,
+        "reader_id": reader_id,
+        "kind": kind.value,
+        "note": clean,
+        "status": ReportStatus.OPEN.value,
+        "created_at": now,
+    }
+    try:
+        with store.tx() as conn:
+            new_id = conn.execute(insert(reports).values(**values)).inserted_primary_key
+            if new_id is None:
+                raise StorageError("the database returned no id for a new report")
+            row = conn.execute(select(reports).where(reports.c.id == new_id[0])).one()
+    except IntegrityError as e:  # the story (or reader) was deleted meanwhile
+        raise NotFoundError(f"no story with id {story_id}") from e
     return _report(row)
 
 
@@ -175,9 +173,39 @@ def _cap_key(cap: Cap) -> str:
     return f"{CAP_PREFIX}{cap.key}"[:400]
 
 
-def _used(conn: Connection, cap: Cap, now: datetime) -> int:
+def _take_caps(store: Store, caps: Sequence[Cap], now: datetime) -> bool:
+    """Count a report against each cap; False (and the report forgotten) when a cap already
+    has ``limit`` others in its window.
+
+    The rows are committed before anything is counted, so of reports filed at once in any
+    number of processes the last to commit sees all the others: no cap lets more through."""
+    if not caps:
+        return True
+    with store.tx() as conn:
+        conn.execute(
+            delete(login_attempts).where(
+                login_attempts.c.key.startswith(CAP_PREFIX), login_attempts.c.at < now - CAP_KEEP
+            )
+        )
+        held = [
+            conn.execute(
+                insert(login_attempts).values(key=_cap_key(cap), at=now)
+            ).inserted_primary_key
+            for cap in caps
+        ]
+    ids = [int(key[0]) for key in held if key is not None]
+    with store.tx() as conn:
+        full = any(_used(conn, cap, now, ids) >= cap.limit for cap in caps)
+        if full:
+            conn.execute(delete(login_attempts).where(login_attempts.c.id.in_(ids)))
+    return not full
+
+
+def _used(conn: Connection, cap: Cap, now: datetime, besides: Sequence[int] = ()) -> int:
     stmt = select(func.count()).where(
-        login_attempts.c.key == _cap_key(cap), login_attempts.c.at > now - cap.window
+        login_attempts.c.key == _cap_key(cap),
+        login_attempts.c.at > now - cap.window,
+        login_attempts.c.id.not_in(besides),
     )
     return int(conn.execute(stmt).scalar_one())
 

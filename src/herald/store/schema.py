@@ -254,3 +254,20 @@ reader_profiles = Table(
     Column("state", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+# --- How many signals each reader sent in their current window, for every worker (0006) ---
+
+signal_caps = Table(
+    "signal_caps",
+    metadata,
+    Column(
+        "reader_id",
+        Integer,
+        ForeignKey("readers.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    # Wall-clock seconds since the epoch when the reader's current window began.
+    Column("window_start", Float, nullable=False),
+    Column("used", Integer, nullable=False),
+)

@@ -156,7 +156,7 @@ def signup(
 def _create_account(request: Request, email: str, password: str) -> Account:
     """An account bound to the browser's anonymous profile (or to a new one)."""
     herald, accounts, ip = herald_of(request), accounts_of(request), client_ip(request)
-    accounts.check_signup_allowed(ip, wall_now())
+    held = accounts.take_signup(ip, wall_now())  # counted first: sign-ups at once cannot pass
     reader = anonymous_reader(request)
     fresh = reader is None
     if reader is None:
@@ -164,10 +164,10 @@ def _create_account(request: Request, email: str, password: str) -> Account:
     try:
         account = accounts.create(reader.id, email, password, herald.clock.now())
     except AuthError:
+        accounts.release(held)  # a refused sign-up does not count
         if fresh:
             accounts.delete_reader(reader.id)
         raise
-    accounts.record_signup(ip, wall_now())
     return account
 
 

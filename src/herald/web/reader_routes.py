@@ -4,17 +4,16 @@ story, and onboarding (``/welcome``).
 Implicit signals come from ``herald.js`` as a JSON beacon to ``POST /signals``: same origin
 only, with the page's CSRF token in the ``X-CSRF-Token`` header (``navigator.sendBeacon``
 cannot set headers, so its plain-text body may carry the token as ``csrf`` instead), validated
-and rate-capped. Nothing is recorded for a visitor without a reader profile: Herald starts
-learning from reading once the visitor has chosen something (onboarding, a follow or mute,
-"show less like this" or hiding a story).
+and rate-capped (counted in the database: the cap holds across all web worker processes).
+Nothing is recorded for a visitor without a reader profile: Herald starts learning from
+reading once the visitor has chosen something (onboarding, a follow or mute, "show less like
+this" or hiding a story).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,11 +26,12 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from herald.rank.regions import region_key, regions_of
 from herald.rank.topics import TOPICS, topic_name
+from herald.store.signal_caps import count_signal
 from herald.store.signals import record_signal
 from herald.store.store import Store
 from herald.types import FollowKind, Preference, Reader, SignalKind
 from herald.web import queries
-from herald.web.context import check_csrf, current_reader, ensure_reader, herald_of
+from herald.web.context import check_csrf, current_reader, ensure_reader, herald_of, wall_now
 from herald.web.pages import render
 from herald.web.reasons import NOTICES
 from herald.web.security import safe_next
@@ -43,7 +43,7 @@ BEACON_KINDS = {SignalKind.OPEN, SignalKind.READ, SignalKind.CITATION}
 BEACON_TYPES = ("application/json", "text/plain")
 MAX_BEACON_BYTES = 1024
 MAX_READ_SECONDS = 86_400.0  # a longer "read" is not a reading time
-RATE_LIMIT = 60  # signals per reader per minute (per process)
+RATE_LIMIT = 60  # signals per reader per minute (all worker processes together)
 FEEDBACK = {"less": SignalKind.LESS, "hide": SignalKind.HIDE}
 WELCOME_OUTLETS = 60
 MAX_CHOICES = 300
@@ -53,32 +53,15 @@ MAX_VALUE = 200
 # --------------------------------------------------------------------------- rate cap
 
 
-class RateCap:
-    """At most ``limit`` events per key in each wall-clock minute (in this process)."""
+def check_signal_cap(request: Request, reader_id: int) -> None:
+    """Count one signal of the reader; 429 with Retry-After past ``RATE_LIMIT`` a minute.
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._lock = threading.Lock()
-        self._minute = -1
-        self._counts: dict[int, int] = {}
-
-    def allow(self, key: int) -> bool:
-        minute = int(time.time() // 60)
-        with self._lock:
-            if minute != self._minute:
-                self._minute, self._counts = minute, {}
-            used = self._counts.get(key, 0)
-            if used >= self.limit:
-                return False
-            self._counts[key] = used + 1
-            return True
-
-
-def rate_cap(request: Request) -> RateCap:
-    found: RateCap | None = getattr(request.app.state, "signal_cap", None)
-    if found is None:
-        found = request.app.state.signal_cap = RateCap(RATE_LIMIT)
-    return found
+    Counted in the database (``herald.store.signal_caps``): the cap holds for all the web
+    worker processes together, whichever of them answers."""
+    store = herald_of(request).store
+    wait = count_signal(store, reader_id, RATE_LIMIT, wall_now().timestamp())
+    if wait:
+        raise HTTPException(429, "too many signals: slow down", {"Retry-After": str(wait)})
 
 
 # --------------------------------------------------------------------------- the beacon
@@ -159,8 +142,7 @@ def _record_beacon(request: Request, beacon: Beacon) -> None:
     reader = current_reader(request)
     if reader is None:
         return  # no profile, no tracking
-    if not rate_cap(request).allow(reader.id):
-        raise HTTPException(429, "too many signals: slow down")
+    check_signal_cap(request, reader.id)
     herald = herald_of(request)
     record_signal(
         herald.store, reader.id, beacon.story_id, beacon.kind, beacon.value, herald.clock.now()
@@ -216,8 +198,7 @@ def story_feedback(request: Request, story_id: int, action: str, csrf: str, next
     else:
         response = RedirectResponse(with_notice(next, action), status_code=303)
     reader = ensure_reader(request, response)
-    if not rate_cap(request).allow(reader.id):
-        raise HTTPException(429, "too many signals: slow down")
+    check_signal_cap(request, reader.id)
     record_signal(herald.store, reader.id, story.id, kind, 1.0, herald.clock.now())
     return response
 
