@@ -6,6 +6,7 @@ Runs on the benchmark's seed (small), against SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import subprocess
@@ -107,6 +108,31 @@ def test_feed_pages_are_the_same_from_a_warm_and_a_cold_worker(
         assert {(c, p): page(cold, p, c) for c in cookies[:8] for p in paths} == first
     finally:
         other.close()
+
+
+def test_a_server_app_settles_the_collector_once_per_data_version(
+    herald: Herald, cookies: list[str]
+) -> None:
+    """Server processes freeze the feed state's objects after each rebuild (no full
+    collection scans them later); the pages are the same, and a replaced state is freed."""
+    from herald.web.server import settle_gc
+
+    plain = {c: page(TestClient(create_app(herald)), "/", c) for c in cookies[:4]}
+    queries.pool_cache(herald.store)._state = None  # the next request builds the state anew
+    try:
+        client = TestClient(settle_gc(create_app(herald)))
+        assert {c: page(client, "/", c) for c in cookies[:4]} == plain
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        for _ in range(3):
+            with herald.store.tx() as conn:
+                feedcache.bump(conn)
+            page(client, "/", cookies[0])  # a new state, then collect and freeze again
+        # the old states went with their last reference: the frozen set did not grow by them
+        assert gc.get_freeze_count() < frozen * 1.2
+    finally:
+        queries.pool_cache(herald.store).settle_gc = False
+        gc.unfreeze()
 
 
 def test_story_pages_are_the_same_kept_and_fresh(herald: Herald, cookies: list[str]) -> None:

@@ -17,6 +17,7 @@ centroid, merges) of the stories they acted on, kept in the state too.
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import weakref
@@ -175,12 +176,21 @@ class PoolCache:
     ``get`` takes the version the request read; a state of another version is replaced by
     one of the version now in the database (read again under the lock, before loading: a
     write meanwhile costs one more rebuild, never stale data under a newer version).
+
+    With ``settle_gc`` (set in web server processes: :func:`herald.web.server.settle_gc`),
+    a new state is followed by a full garbage collection and ``gc.freeze()``: the state's
+    hundreds of thousands of long-lived objects leave the collector's generations, so no
+    request later stalls in a full collection that scans them all (measured in process on
+    the benchmark's seed: one such pause of about 0.15-0.5 s per thousand feed requests and
+    worker). The one collection runs here, once per data version, in the request that built
+    the state. Freed states go by reference counting (they hold no reference cycles).
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.Lock()
         self._state: FeedState | None = None
+        self.settle_gc = False
 
     def get(self, version: str | None, moment: datetime, days: float) -> FeedState:
         """The state for ``version`` (None: read it now) that can rank at ``moment``."""
@@ -192,6 +202,9 @@ class PoolCache:
             state = self._state
             if state is None or state.version != current or not self._serves(state, moment, days):
                 state = self._state = self._build(current, moment, days)
+                if self.settle_gc:
+                    gc.collect()
+                    gc.freeze()
             return state
 
     @staticmethod

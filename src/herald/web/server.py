@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["APP_FACTORY", "app_from_env", "listening_socket", "run_server"]
+__all__ = ["APP_FACTORY", "app_from_env", "listening_socket", "run_server", "settle_gc"]
 
 APP_FACTORY = "herald.web.server:app_from_env"
 
@@ -36,7 +36,17 @@ def app_from_env() -> FastAPI:
     from herald.config import load_settings
     from herald.web.app import create_app
 
-    return create_app(make_herald(load_settings(None), migrate=False))
+    return settle_gc(create_app(make_herald(load_settings(None), migrate=False)))
+
+
+def settle_gc(app: FastAPI) -> FastAPI:
+    """Have the app's feed cache settle the garbage collector after each rebuild (see
+    ``herald.web.queries.PoolCache``): for server processes only, whose long-lived state is
+    the cache (a test process making many apps keeps the collector as it is)."""
+    from herald.web.queries import pool_cache
+
+    pool_cache(app.state.herald.store).settle_gc = True
+    return app
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -68,7 +78,7 @@ def run_server(
     host, port = sock.getsockname()[:2]
     options = {"host": host, "port": port, "log_level": log_level, "access_log": False}
     if workers <= 1 and app is not None:
-        uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
+        uvicorn.Server(uvicorn.Config(settle_gc(app), **options)).run(sockets=[sock])
         return
     if config_file is not None:
         os.environ["HERALD_CONFIG"] = str(Path(config_file).resolve())
