@@ -32,15 +32,9 @@ def serve_table(result: dict[str, Any]) -> Group:
     table.add_column("server CPU", justify="right")
     table.add_column("restarts", justify="right")
     for name, row in result["endpoints"].items():
-        latency = row["latency_ms"]
         table.add_row(
             name,
-            f"{row['requests_per_second']:,.1f}",
-            _ms(latency["p50"]),
-            _ms(latency["p90"]),
-            _ms(latency["p99"]),
-            _ms(latency["max"]),
-            str(row["errors"]),
+            *_served(row),
             f"{row['client_cpu_share']:.0%}",
             f"{row.get('server_cpu_share', 0.0):.0%}",
             str(row["server_worker_restarts"]),
@@ -62,19 +56,20 @@ def _open_loop_table(rows: list[dict[str, Any]]) -> Table:
     for column in ("p99 ms", "max ms", "errors", "server CPU"):
         table.add_column(column, justify="right")
     for row in rows:
-        latency = row["latency_ms"]
         table.add_row(
             f"{row['share']:.0%}",
             f"{row['rate']:,.1f}",
-            f"{row['requests_per_second']:,.1f}",
-            _ms(latency["p50"]),
-            _ms(latency["p90"]),
-            _ms(latency["p99"]),
-            _ms(latency["max"]),
-            str(row["errors"]),
+            *_served(row),
             f"{row.get('server_cpu_share', 0.0):.0%}",
         )
     return table
+
+
+def _served(row: dict[str, Any]) -> tuple[str, ...]:
+    """Requests per second, latency percentiles and errors of one measured window."""
+    latency = row["latency_ms"]
+    percentiles = (_ms(latency[k]) for k in ("p50", "p90", "p99", "max"))
+    return (f"{row['requests_per_second']:,.1f}", *percentiles, str(row["errors"]))
 
 
 def _profile_table(profile: dict[str, Any]) -> Table:
