@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from herald.config import Settings
+from herald.ingest.robots import PROCESS_ROBOTS
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -16,6 +17,13 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 def shared_data_dir() -> Path:
     """../shared/data beside the repository, or HERALD_SHARED_DATA."""
     return Path(os.environ.get("HERALD_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_robots_memory() -> None:
+    """Each test reads robots.txt afresh: loopback servers of different tests may get the
+    same port, and the pipeline's fetchers share one process-wide memory of robots.txt."""
+    PROCESS_ROBOTS.forget()
 
 
 @pytest.fixture(scope="session")

@@ -202,6 +202,24 @@ def test_the_local_executor_fetches_shards_and_reports_a_failed_one(
     assert by_index[1].value is None and "this shard is broken" in by_index[1].error
 
 
+def test_the_local_executor_reads_robots_txt_once_across_rounds(
+    settings: Settings, feed_hosts: list[LocalServer]
+) -> None:
+    from herald.ingest.robots import PROCESS_ROBOTS
+
+    for server in feed_hosts:
+        server.route("/robots.txt", body="User-agent: *\nAllow: /\n", content_type="text/plain")
+        PROCESS_ROBOTS.forget(server.url("/").rstrip("/"))
+    with WorkerPool(1, 30.0) as pool:
+        executor = LocalExecutor(settings, lambda: pool)
+        for _round in range(3):  # each round: new fetchers on a new event loop
+            _run_shards(executor, fetch_feeds, list(feed_jobs(feed_hosts)))
+    for server in feed_hosts:
+        asked = [r.path for r in server.requests]
+        assert asked.count("/robots.txt") == 1, asked
+        assert len([p for p in asked if p.endswith(".xml")]) == 6
+
+
 # --------------------------------------------------------------------------- stage lock
 
 

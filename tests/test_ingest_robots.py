@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from herald.exceptions import BlockedError, FetchError
-from herald.ingest.robots import RobotsCache, RobotsRules
+from herald.ingest.robots import RobotsCache, RobotsMemory, RobotsRules
 
 UA = "Herald/0.1.0 (+https://github.com/herald-news/herald; admin@example.invalid)"
 ROBOTS = b"""# comment
@@ -144,3 +144,34 @@ def test_forget() -> None:
     cache.forget()
     asyncio.run(cache.allowed("https://a.example/"))
     assert len(site.fetched) == 3
+
+
+def test_caches_sharing_a_memory_read_a_site_once_per_ttl() -> None:
+    """The pipeline makes new fetchers (and event loops) every round; they share the
+    process's memory, so robots.txt is read once per TTL, not once per round."""
+    site = Site((200, b"User-agent: *\nDisallow: /x\n"))
+    clock = Clock()
+    memory = RobotsMemory()
+
+    def round_trip() -> bool:
+        cache = RobotsCache(site, UA, ttl=60, clock=clock, memory=memory)
+        return asyncio.run(cache.allowed("https://a.example/feed"))  # a new loop each time
+
+    assert round_trip() and round_trip() and round_trip()
+    assert site.fetched == ["https://a.example/robots.txt"]
+    clock.now += 61
+    assert round_trip()
+    assert len(site.fetched) == 2
+    RobotsCache(site, UA, memory=memory).forget("https://a.example/anything")
+    assert len(memory) == 0
+
+
+def test_a_memory_keeps_the_most_recent_sites() -> None:
+    memory = RobotsMemory(max_sites=2)
+    rules = RobotsRules.from_response("https://a.example", 404, b"")
+    for name in ("a", "b", "c"):
+        memory.put(f"https://{name}.example", 100.0, rules)
+    assert len(memory) == 2
+    assert memory.get("https://a.example", 0.0) is None
+    assert memory.get("https://c.example", 0.0) is rules
+    assert memory.get("https://c.example", 100.0) is None  # past its deadline

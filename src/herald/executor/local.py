@@ -16,6 +16,7 @@ from herald.config import Settings
 from herald.executor.base import ShardResult, WorkContext
 from herald.executor.models import Models
 from herald.ingest.fetch import Fetcher
+from herald.ingest.robots import PROCESS_ROBOTS
 from herald.nlp.embed import Embedder
 from herald.workers import WorkerPool, worker_count
 
@@ -56,7 +57,7 @@ class LocalExecutor:
     ) -> AsyncIterator[ShardResult[R]]:
         if not shards:
             return
-        async with Fetcher(self.settings) as fetcher:
+        async with Fetcher(self.settings, robots_memory=PROCESS_ROBOTS) as fetcher:
             ctx = WorkContext(self.settings, fetcher, self._pool())
             tasks = {asyncio.ensure_future(fn(ctx, shard)): i for i, shard in enumerate(shards)}
             waiting = set(tasks)

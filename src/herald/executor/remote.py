@@ -23,6 +23,7 @@ from herald.config import Settings
 from herald.executor.base import WorkContext
 from herald.executor.models import Models
 from herald.ingest.fetch import Fetcher
+from herald.ingest.robots import PROCESS_ROBOTS
 from herald.nlp.embed import MiniLMEmbedder
 from herald.pipeline.warm import warm_worker
 from herald.workers import WorkerPool
@@ -58,7 +59,7 @@ def run_shard(fn: Callable[[WorkContext, S], Awaitable[R]], settings: Settings, 
 async def _run_shard(
     fn: Callable[[WorkContext, S], Awaitable[R]], settings: Settings, shard: S
 ) -> R:
-    async with Fetcher(settings) as fetcher:
+    async with Fetcher(settings, robots_memory=PROCESS_ROBOTS) as fetcher:
         return await fn(WorkContext(settings, fetcher, process_pool(settings)), shard)
 
 

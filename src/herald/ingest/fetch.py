@@ -34,7 +34,7 @@ import httpx
 from herald.config import Settings
 from herald.exceptions import BlockedError, FetchError, HeraldError, TooLargeError
 from herald.ingest.netguard import GuardedTransport, check_url, parse_networks
-from herald.ingest.robots import MAX_ROBOTS_BYTES, RobotsCache
+from herald.ingest.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsMemory
 from herald.ingest.urls import is_http_url, resolve
 from herald.types import FetchResult
 
@@ -101,6 +101,7 @@ class Fetcher:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         robots_ttl: float = 3600.0,
+        robots_memory: RobotsMemory | None = None,
         retry_base: float = 0.5,
         retry_cap: float = 30.0,
         rand: Callable[[], float] = random.random,
@@ -118,7 +119,12 @@ class Fetcher:
         self._client = _make_client(settings, transport or _guarded_transport(self))
         self._global = asyncio.Semaphore(max(1, settings.total_concurrency))
         self._hosts: dict[str, _Host] = {}
-        self.robots = RobotsCache(self._fetch_robots, settings.user_agent, ttl=robots_ttl)
+        self.robots = RobotsCache(
+            self._fetch_robots,
+            settings.user_agent,
+            ttl=robots_ttl,
+            memory=robots_memory,
+        )
 
     # ------------------------------------------------------------------ public API
 

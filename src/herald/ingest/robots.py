@@ -3,12 +3,19 @@
 The rules follow RFC 9309 as far as ``urllib.robotparser`` goes: a missing robots.txt (404
 and other 4xx) allows everything; 401 and 403 disallow everything; a server error (5xx, 429)
 disallows everything for a short while, until robots.txt can be read again.
+
+Where the rules are kept is a :class:`RobotsMemory`: each :class:`RobotsCache` has its own by
+default, and the pipeline's fetchers share the process's (``PROCESS_ROBOTS``), so a site's
+robots.txt is read once per ``ttl`` in a worker process, not once per round of ``herald
+run`` (each round makes new fetchers), and a polled feed does not cost its site two requests.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.robotparser import RobotFileParser
@@ -16,7 +23,7 @@ from urllib.robotparser import RobotFileParser
 from herald.exceptions import BlockedError
 from herald.ingest.urls import origin
 
-__all__ = ["RobotsCache", "RobotsFetch", "RobotsRules"]
+__all__ = ["PROCESS_ROBOTS", "RobotsCache", "RobotsFetch", "RobotsMemory", "RobotsRules"]
 
 #: Fetches one robots.txt URL and returns ``(status, body)``; raises FetchError when the
 #: site cannot be reached at all.
@@ -77,8 +84,49 @@ def _parse(body: bytes) -> RobotFileParser:
     return parser
 
 
+class RobotsMemory:
+    """Sites' rules until their deadlines (on the caches' clock), for any number of caches
+    and threads; the ``max_sites`` most recently stored are kept."""
+
+    def __init__(self, max_sites: int = 50_000) -> None:
+        self.max_sites = max_sites
+        self._rules: OrderedDict[str, tuple[float, RobotsRules]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, site: str, now: float) -> RobotsRules | None:
+        """The site's rules while their deadline is after ``now``."""
+        with self._lock:
+            found = self._rules.get(site)
+        if found is None or found[0] <= now:
+            return None
+        return found[1]
+
+    def put(self, site: str, deadline: float, rules: RobotsRules) -> None:
+        with self._lock:
+            self._rules[site] = (deadline, rules)
+            self._rules.move_to_end(site)
+            while len(self._rules) > self.max_sites:
+                self._rules.popitem(last=False)
+
+    def forget(self, site: str | None = None) -> None:
+        """Drop one site's rules, or every site's."""
+        with self._lock:
+            if site is None:
+                self._rules.clear()
+            else:
+                self._rules.pop(site, None)
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+
+PROCESS_ROBOTS = RobotsMemory()
+"""The rules the pipeline's fetchers of this process share (see the module docstring)."""
+
+
 class RobotsCache:
-    """robots.txt rules per site, cached for ``ttl`` seconds (``error_ttl`` after a 5xx)."""
+    """robots.txt rules per site, cached for ``ttl`` seconds (``error_ttl`` after a 5xx) in
+    ``memory`` (by default a memory of its own)."""
 
     def __init__(
         self,
@@ -88,13 +136,14 @@ class RobotsCache:
         ttl: float = 3600.0,
         error_ttl: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        memory: RobotsMemory | None = None,
     ) -> None:
         self._fetch = fetch
         self.user_agent = user_agent
         self.ttl = ttl
         self.error_ttl = error_ttl
         self._clock = clock
-        self._rules: dict[str, tuple[float, RobotsRules]] = {}
+        self._memory = memory if memory is not None else RobotsMemory()
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def rules(self, url: str) -> RobotsRules:
@@ -106,14 +155,11 @@ class RobotsCache:
                 return cached
             rules = await self._load(site)
             ttl = self.error_ttl if rules.temporary else self.ttl
-            self._rules[site] = (self._clock() + ttl, rules)
+            self._memory.put(site, self._clock() + ttl, rules)
             return rules
 
     def _fresh(self, site: str) -> RobotsRules | None:
-        cached = self._rules.get(site)
-        if cached is None or cached[0] <= self._clock():
-            return None
-        return cached[1]
+        return self._memory.get(site, self._clock())
 
     async def _load(self, site: str) -> RobotsRules:
         status, body = await self._fetch(f"{site}/robots.txt")
@@ -132,7 +178,4 @@ class RobotsCache:
 
     def forget(self, url: str | None = None) -> None:
         """Drop the cached rules of ``url``'s site, or of every site."""
-        if url is None:
-            self._rules.clear()
-        else:
-            self._rules.pop(origin(url), None)
+        self._memory.forget(None if url is None else origin(url))
