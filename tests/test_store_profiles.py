@@ -122,6 +122,68 @@ def test_a_new_signal_rewrites_the_profile_in_its_transaction(store: Store) -> N
     assert after.profile.signals[0].story_id == story
 
 
+def stored(store: Store, reader_id: int) -> profiles.StoredProfile:
+    with store.tx() as conn:
+        row = conn.execute(
+            select(reader_profiles).where(reader_profiles.c.reader_id == reader_id)
+        ).one()
+    return profiles.decode_profile(
+        row.version, row.signal_count, row.last_signal_id, row.horizon, row.state
+    )
+
+
+def test_a_signal_updates_the_row_to_exactly_what_a_rebuild_writes(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signals of every kind, at equal times, out of order, with old hides and a clock set
+    back: after each, the row written in place equals a rebuild from the table; only the
+    steps that need one rebuild."""
+    monkeypatch.setattr(profiles, "PROFILE_MAX", 12)
+    rebuilt: list[int] = []
+    real = profiles.rebuild_profile
+
+    def counting(conn: object, reader_id: int, now: datetime) -> profiles.StoredProfile:
+        rebuilt.append(reader_id)
+        return real(conn, reader_id, now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(profiles, "rebuild_profile", counting)
+    reader = visit(store, tokens(store)[6]).reader
+    with store.tx() as conn:  # a reader without signals, so the steps below say it all
+        conn.execute(delete(signals).where(signals.c.reader_id == reader.id))
+        conn.execute(delete(reader_profiles).where(reader_profiles.c.reader_id == reader.id))
+    ids = [s.id for s in store.list_stories(limit=6)]
+    kinds = list(SignalKind)
+    day = timedelta(days=1)
+    minutes = [0, 7, 7, 14, 21, 28, 28, 35, 35]  # several at the same time
+    steps = [
+        *[
+            (ids[i % 6], kinds[i % len(kinds)], NOW + m * timedelta(minutes=1))
+            for i, m in enumerate(minutes)
+        ],
+        (ids[1], SignalKind.HIDE, NOW - (SIGNAL_DAYS + 20) * day),  # an old time: rebuilt
+        (ids[2], SignalKind.READ, NOW + (SIGNAL_DAYS + 1) * day),  # the window moves on
+        (ids[3], SignalKind.OPEN, NOW + 2 * day),  # the clock went back: rebuilt
+        *[(ids[i % 6], SignalKind.OPEN, NOW + (SIGNAL_DAYS + 2) * day) for i in range(10)],
+    ]
+    rebuilds = {0, 9, 11}  # no row yet, and the horizon moving back twice
+    full = False  # the row holds no signals: too many to keep
+    for n, (story, kind, at) in enumerate(steps):
+        rebuilt.clear()
+        record_signal(store, reader.id, story, kind, 30.0, at)
+        row = stored(store, reader.id)
+        with store.tx() as conn:
+            fresh = real(conn, reader.id, at)
+        assert (row.signal_count, row.last_signal_id, row.horizon) == (
+            fresh.signal_count,
+            fresh.last_signal_id,
+            fresh.horizon,
+        ), n
+        assert row.signals == fresh.signals, n
+        assert rebuilt == ([reader.id] if n in rebuilds or full else []), n
+        full = row.signals is None
+    assert full  # the last steps had more than PROFILE_MAX signals to keep
+
+
 def test_a_profile_out_of_step_with_the_table_is_rebuilt_on_read(store: Store) -> None:
     all_tokens = tokens(store)
     source, target = visit(store, all_tokens[1]), visit(store, all_tokens[2])

@@ -4,7 +4,8 @@ The feed learns from a reader's signals of the last ``SIGNAL_DAYS`` days and fro
 and "less like this" of any age, newest first, at most ``MAX_SIGNALS`` of them
 (``herald.rank.signals``). Reading them from ``signals`` joined with their stories on every
 feed request costs more than the rest of the reader's look-up, so each new signal also
-rewrites the reader's profile row, in the same transaction: the signals the feed may still
+updates the reader's profile row (``add_signal``: in place, from the row's own list), in the
+same transaction: the signals the feed may still
 read from then on (positive ones since ``horizon``, the write's time less ``SIGNAL_DAYS``,
 and every hide and "less"), compact, newest first. A feed request at a time ``now`` reads the
 row with the reader (one query, ``herald.store.visitor``) and picks the signals of its own
@@ -25,7 +26,7 @@ request's ``now`` (``herald.rank.signals.story_weights``), so a row never goes s
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,7 @@ __all__ = [
     "PROFILE_MAX",
     "STICKY",
     "StoredProfile",
+    "add_signal",
     "decode_profile",
     "fingerprint",
     "in_window",
@@ -175,6 +177,62 @@ def rebuild_profile(conn: Connection, reader_id: int, now: datetime) -> StoredPr
     ).returning(reader_profiles.c.version)
     version = int(conn.execute(stmt).scalar_one())
     return StoredProfile(version, count, last, rows.must_utc(horizon), _kept(kept))
+
+
+_ROW = select(
+    reader_profiles.c.signal_count,
+    reader_profiles.c.last_signal_id,
+    reader_profiles.c.horizon,
+    reader_profiles.c.state,
+).where(reader_profiles.c.reader_id == bindparam("reader_id"))
+
+
+def add_signal(
+    conn: Connection,
+    reader_id: int,
+    before: tuple[int, int],
+    signal: Signal,
+    signal_id: int,
+) -> StoredProfile:
+    """The reader's profile row after ``signal`` (just inserted as ``signal_id``, in the
+    caller's transaction), written without reading the reader's signals again: the row's own
+    signals, less those the new horizon drops, with the new one in its place (newest first;
+    its id is the highest, so it comes first among signals of the same time). ``before`` is
+    the table's (count, highest id) before the insert; a row that did not match it, holds no
+    signals (too many) or has a later horizon (the clock went back) is rebuilt instead, so
+    what is written is always what :func:`rebuild_profile` would write."""
+    now = rows.must_utc(signal.at)
+    horizon = now - timedelta(days=SIGNAL_DAYS)
+    row = conn.execute(_ROW, {"reader_id": reader_id}).first()
+    old = None if row is None else _decode_signals(row.state)
+    if (
+        row is None
+        or old is None
+        or (int(row.signal_count), int(row.last_signal_id)) != before
+        or signal_id <= before[1]
+        or horizon < rows.must_utc(row.horizon)
+    ):
+        return rebuild_profile(conn, reader_id, now)
+    found = [s for s in old if s.at >= horizon or s.kind in _STICKY_KINDS]
+    at = next((i for i, s in enumerate(found) if s.at <= now), len(found))
+    found.insert(at, replace(signal, at=now))
+    kept = found if len(found) <= PROFILE_MAX else None
+    count = before[0] + 1
+    values = {
+        "signal_count": count,
+        "last_signal_id": signal_id,
+        "horizon": horizon,
+        "state": _encode(kept),
+        "updated_at": now,
+    }
+    stmt = (
+        reader_profiles.update()
+        .where(reader_profiles.c.reader_id == reader_id)
+        .values(version=reader_profiles.c.version + 1, **values)
+        .returning(reader_profiles.c.version)
+    )
+    version = int(conn.execute(stmt).scalar_one())
+    return StoredProfile(version, count, signal_id, horizon, _kept(kept))
 
 
 def _kept(found: list[Signal] | None) -> tuple[Signal, ...] | None:

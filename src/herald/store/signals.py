@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from herald.exceptions import NotFoundError
 from herald.store import rows
-from herald.store.profiles import KINDS, STICKY, rebuild_profile
+from herald.store.profiles import KINDS, STICKY, add_signal, fingerprint
 from herald.store.schema import readers, signals, stories
 from herald.store.store import Store
 from herald.types import Signal, SignalKind, SignalStory
@@ -43,7 +43,7 @@ def clean_value(kind: SignalKind, value: float) -> float:
 def record_signal(
     store: Store, reader_id: int, story_id: int, kind: SignalKind, value: float, at: datetime
 ) -> None:
-    """Store one signal and rewrite the reader's profile row (``herald.store.profiles``) in the
+    """Store one signal and update the reader's profile row (``herald.store.profiles``) in the
     same transaction; ``NotFoundError`` when the story (or reader) does not exist.
 
     The reader's row is locked first (PostgreSQL; SQLite has one writer at a time anyway), so
@@ -58,8 +58,10 @@ def record_signal(
     try:
         with store.tx() as conn:
             conn.execute(_LOCK_READER, {"reader_id": reader_id})
-            conn.execute(stmt)
-            rebuild_profile(conn, reader_id, at)
+            before = fingerprint(conn, reader_id)
+            signal_id = int(conn.execute(stmt.returning(signals.c.id)).scalar_one())
+            added = Signal(story_id, kind, clean_value(kind, value), at)
+            add_signal(conn, reader_id, before, added, signal_id)
     except IntegrityError as e:
         raise NotFoundError(f"no story with id {story_id}") from e
 
