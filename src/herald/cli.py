@@ -105,7 +105,8 @@ def show_config() -> None:
     table = Table("setting", "value", "default", "help")
     for name, default, help_text in describe():
         value = getattr(current, name)
-        shown = "***" if name in {"secret_key", "llm_api_key"} and value else repr(value)
+        secret = name in {"secret_key", "llm_api_key", "judge_api_key"}
+        shown = "***" if secret and value else repr(value)
         table.add_row(f"HERALD_{name.upper()}", shown, default, help_text)
     console.print(table)
 
@@ -649,12 +650,40 @@ def eval_verify(
             help="Also fit the support model on FILE and report grouped 5-fold CV accuracy.",
         ),
     ] = False,
+    judge: Annotated[
+        bool,
+        typer.Option(
+            "--judge",
+            help="Also ask the LLM judge (judge_* settings, or --judge-url/--judge-model) and "
+            "compare the metrics with and without it on the same pairs.",
+        ),
+    ] = False,
+    judge_url: Annotated[
+        str | None, typer.Option(help="The judge's OpenAI-compatible base URL.")
+    ] = None,
+    judge_model: Annotated[str | None, typer.Option(help="The judge's model name.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Only this many pairs, evenly spaced through FILE.")
+    ] = None,
 ) -> None:
     """Score Faithfulness pairs and print balanced accuracy and ROC AUC."""
     from herald.eval.verify_eval import run_verify_eval
     from herald.nlp.embed import shared_embedder
+    from herald.verify.judge import judge_for
 
-    _print_json(run_verify_eval(file, output, shared_embedder(), None, fit))
+    s = settings()
+    if judge_url is not None:
+        s = s.with_overrides(judge_base_url=judge_url)
+    if judge_model is not None:
+        s = s.with_overrides(judge_model=judge_model)
+    checker = judge_for(s) if judge else None
+    if judge and checker is None:
+        fail("--judge needs judge_base_url (HERALD_JUDGE_BASE_URL) or --judge-url")
+    try:
+        _print_json(run_verify_eval(file, output, shared_embedder(), None, fit, checker, limit))
+    finally:
+        if checker is not None:
+            checker.close()
 
 
 @eval_app.command("rank")

@@ -71,6 +71,11 @@ class Settings:
     # verification
     verify_min_similarity: float = 0.45
     verify_max_dropped_share: float = 0.34
+    judge_base_url: str = ""
+    judge_model: str = ""
+    judge_api_key: str = ""
+    judge_timeout: float = 30.0
+    judge_threshold: float = 0.5
     # web
     web_host: str = "127.0.0.1"
     web_port: int = 8000
@@ -145,6 +150,13 @@ HELP: dict[str, str] = {
     "llm_max_tokens": "Most tokens the LLM may write for one article.",
     "verify_min_similarity": "Least embedding similarity between a sentence and its evidence.",
     "verify_max_dropped_share": "A draft losing more than this share of sentences is rejected.",
+    "judge_base_url": "Base URL of an OpenAI-compatible server asked, for every sentence the"
+    " verifier's checks accept, whether its cited passages support it; a 'no' drops the"
+    " sentence (the judge can only veto). Empty: no judge (the default). See docs/verifier.md.",
+    "judge_model": "Model name to ask the judge's server for.",
+    "judge_api_key": "API key for the judge's server.",
+    "judge_timeout": "Seconds to wait for one judge answer (a failure keeps the checks' verdict).",
+    "judge_threshold": "The judge vetoes a sentence when its probability of 'yes' is below this.",
     "web_host": "Address the web app listens on.",
     "web_port": "Port the web app listens on.",
     "secret_key": "Key signing cookies and CSRF tokens (empty: made once, kept in the database).",

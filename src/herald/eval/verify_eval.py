@@ -6,6 +6,15 @@ per origin. ``--fit`` also fits the support model's logistic regression on FILE 
 paste into :data:`herald.verify.support.WEIGHTS`) and reports its cross-validated balanced
 accuracy: 5 folds grouped by source document (summaries of one document never straddle train
 and test), threshold chosen on the training folds, repeated over 4 shuffles.
+
+With a judge (``herald eval verify FILE --judge``, see :mod:`herald.verify.judge`), the pairs
+the support model accepts are shown to the judge as Herald shows a draft's sentences: each
+summary sentence with its best source passages (a sentence found verbatim needs no judge),
+the pair vetoed when any sentence's ``p_yes`` is below the judge threshold. It reports, on the
+same pairs, balanced accuracy and ROC AUC without and with the judge (the score with the judge
+is the support score minus 1 for a vetoed pair), the judge's own AUC and balanced accuracy
+among the accepted pairs (where a veto-only judge can help), and how often it failed.
+``--limit N`` evaluates N pairs evenly spaced through FILE.
 """
 
 from __future__ import annotations
@@ -20,9 +29,11 @@ from typing import Any
 
 import numpy as np
 
+from herald.exceptions import LLMError
 from herald.nlp.embed import Embedder
 from herald.verify import support
-from herald.verify.checker import pair_features
+from herald.verify.checker import best_passages, pair_features, passages, summary_sentences
+from herald.verify.judge import PASSAGES, Judge
 
 # Chosen on faithfulness/frank_valid.jsonl only: the threshold maximising balanced accuracy of
 # the support model there (reported as "best_threshold_here" by
@@ -147,21 +158,39 @@ def run_verify_eval(
     embedder: Embedder,
     threshold: float | None = None,
     fit: bool = False,
+    judge: Judge | None = None,
+    limit: int | None = None,
 ) -> dict[str, Any]:
-    """Score every pair of ``path``; return overall and per-origin metrics (and, with ``fit``,
-    the logistic weights fitted on ``path`` and their cross-validated accuracy)."""
+    """Score every pair of ``path`` (or ``limit`` of them); return overall and per-origin
+    metrics (with ``fit``, the logistic weights fitted on ``path`` and their cross-validated
+    accuracy; with ``judge``, the metrics with and without it)."""
     cut = THRESHOLD if threshold is None else threshold
-    rows = [
-        json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line
-    ]
+    rows = _spread(
+        [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line],
+        limit,
+    )
     values = [pair_features(r["document"], r["summary"], embedder) for r in rows]
     scores = [support.support_probability(v) for v in values]
     labels = [int(r["label"]) for r in rows]
+    judged = [
+        _judge_pair(judge, r["document"], r["summary"], embedder)
+        if judge is not None and s >= cut
+        else _NOT_JUDGED
+        for r, s in zip(rows, scores, strict=True)
+    ]
     with Path(output_path).open("w", encoding="utf-8") as out:
-        for row, value in zip(rows, scores, strict=True):
-            record = {"id": row["id"], "score": round(value, 4), "supported": value >= cut}
+        for row, value, (p_yes, error) in zip(rows, scores, judged, strict=True):
+            record: dict[str, Any] = {
+                "id": row["id"],
+                "score": round(value, 4),
+                "supported": value >= cut,
+            }
+            if judge is not None:
+                record |= {"judge_p_yes": p_yes, "judge_error": error}
             out.write(json.dumps(record) + "\n")
     result: dict[str, Any] = {"threshold": cut, **_metrics(scores, labels, cut)}
+    if judge is not None:
+        result["judge"] = judge_metrics(scores, judged, labels, cut, judge.threshold)
     result["best_threshold_here"] = round(best_threshold(scores, labels), 4)
     origins = sorted({str(r.get("origin", "")) for r in rows})
     result["origins"] = {
@@ -185,6 +214,70 @@ def run_verify_eval(
     return cleaned
 
 
+_NOT_JUDGED: tuple[float | None, str] = (None, "")
+
+
+def _spread(rows: list[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
+    """``limit`` rows evenly spaced through ``rows`` (all of them without a limit)."""
+    if limit is None or limit >= len(rows):
+        return rows
+    return [rows[i * len(rows) // limit] for i in range(max(0, limit))]
+
+
+def _judge_pair(
+    judge: Judge, document: str, summary: str, embedder: Embedder
+) -> tuple[float | None, str]:
+    """The lowest ``p_yes`` over the summary's sentences, or (None, why the judge failed)."""
+    found = passages(document)
+    lowest = 1.0
+    for sentence in summary_sentences(summary) or [summary]:
+        ranked = best_passages(sentence, found, embedder)
+        if ranked and ranked[0][1] >= 1.0:
+            continue  # verbatim in the source: Herald does not ask the judge either
+        try:
+            ruling = judge.rule(sentence, [p.text for p, _ in ranked[:PASSAGES]])
+        except LLMError as e:
+            return None, str(e)
+        if ruling.p_yes is None:
+            return None, f"no verdict: {ruling.answer!r}"
+        lowest = min(lowest, ruling.p_yes)
+    return lowest, ""
+
+
+def judge_metrics(
+    scores: Sequence[float],
+    judged: Sequence[tuple[float | None, str]],
+    labels: Sequence[int],
+    cut: float,
+    judge_cut: float,
+) -> dict[str, Any]:
+    """Without and with the judge on the same pairs, and the judge alone where it was asked
+    (the pairs the support model accepts). A failed judge vetoes nothing, as in Herald."""
+    p_values = [p for p, _ in judged]
+
+    def combined(at: float) -> list[float]:
+        vetoed = [p is not None and p < at for p in p_values]
+        return [s - 1.0 if v else s for s, v in zip(scores, vetoed, strict=True)]
+
+    asked = [i for i, s in enumerate(scores) if s >= cut]
+    answered = [i for i in asked if p_values[i] is not None]
+    judge_scores = [float(p_values[i] or 0.0) for i in answered]
+    judge_labels = [labels[i] for i in answered]
+    best = best_threshold(judge_scores, judge_labels) if judge_scores else judge_cut
+    return {
+        "judge_threshold": judge_cut,
+        "without_judge": _metrics(scores, labels, cut),
+        "with_judge": _metrics(combined(judge_cut), labels, cut),
+        "asked_pairs": len(asked),
+        "failures": sum(1 for i in asked if p_values[i] is None),
+        "failure_examples": sorted({judged[i][1] for i in asked if p_values[i] is None})[:3],
+        "vetoed": sum(1 for i in answered if float(p_values[i] or 0.0) < judge_cut),
+        "judge_on_asked": _metrics(judge_scores, judge_labels, judge_cut),
+        "best_judge_threshold_here": round(best, 4),
+        "with_judge_at_best_threshold_here": _metrics(combined(best), labels, cut),
+    }
+
+
 def _finite(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
@@ -200,10 +293,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--output", required=True)
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--fit", action="store_true")
+    parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args(argv)
     from herald.nlp.embed import MiniLMEmbedder
 
-    result = run_verify_eval(args.file, args.output, MiniLMEmbedder(), args.threshold, args.fit)
+    result = run_verify_eval(
+        args.file, args.output, MiniLMEmbedder(), args.threshold, args.fit, limit=args.limit
+    )
     print(json.dumps(result, indent=2))
 
 

@@ -6,7 +6,9 @@ text is unavailable, gets a links-only writeup with the reason. With an LLM writ
 verifier rejects is replaced by the composer, and the reason is kept in the report's notes
 (``herald write --verbose``); sensitive stories go to the composer directly. A draft the
 verifier rejects is never published: if the composer's is rejected too, the story falls back
-to links only, with the verifier's reason.
+to links only, with the verifier's reason. With a judge configured (``judge_base_url``, see
+:mod:`herald.verify.judge`), one judge client per batch vetoes sentences the checks accepted;
+its vetoes and failures are in the notes too.
 
 The driver picks the stories whose sources changed; the executor writes and verifies them
 in batches where the writer and the embedder are loaded (the driver locally, model workers
@@ -29,6 +31,7 @@ from herald.executor.models import Models
 from herald.nlp.embed import Embedder
 from herald.pipeline.progress import NoProgress, Progress
 from herald.types import Article, Story, VerifiedDraft, Writeup, WriteupStatus
+from herald.verify.judge import Judge, judge_for
 from herald.verify.sensitive import is_sensitive
 from herald.write.base import ComposerWriter, SourceDoc, Writer
 from herald.write.dateline import dateline
@@ -161,19 +164,25 @@ def _store(h: Herald, item: Written, report: WriteReport) -> None:
 def write_stories(models: Models, batch: WriteBatch) -> list[Written]:
     """A model batch: write and verify each story (runs where the models are loaded)."""
     out = []
-    for job in batch.jobs:
-        notes: list[str] = []
-        writeup = _writeup(
-            models.settings,
-            models.embedder,
-            models.writer(),
-            job.story,
-            job.articles,
-            job.digest,
-            batch.now,
-            notes.append,
-        )
-        out.append(Written(writeup, tuple(notes)))
+    judge = judge_for(models.settings)
+    try:
+        for job in batch.jobs:
+            notes: list[str] = []
+            writeup = _writeup(
+                models.settings,
+                models.embedder,
+                models.writer(),
+                job.story,
+                job.articles,
+                job.digest,
+                batch.now,
+                notes.append,
+                judge,
+            )
+            out.append(Written(writeup, tuple(notes)))
+    finally:
+        if judge is not None:
+            judge.close()
     return out
 
 
@@ -212,7 +221,10 @@ def input_hash(articles: Sequence[Article], writer: str = "composer") -> str:
 
 def _writer_key(h: Herald) -> str:
     s = h.settings
-    return "composer" if s.writer == "composer" else f"{s.writer}:{s.llm_base_url}:{s.llm_model}"
+    key = "composer" if s.writer == "composer" else f"{s.writer}:{s.llm_base_url}:{s.llm_model}"
+    if s.judge_base_url:  # a judge changes what is published: stories are verified again
+        key += f"|judge:{s.judge_base_url}:{s.judge_model}:{s.judge_threshold}"
+    return key
 
 
 def source_docs(articles: Sequence[Article]) -> list[SourceDoc]:
@@ -236,6 +248,7 @@ def _writeup(
     digest: str,
     now: datetime,
     note: Callable[[str], None],
+    judge: Judge | None = None,
 ) -> Writeup:
     outlets = {a.outlet for a in articles}
     docs = source_docs(articles)
@@ -266,7 +279,7 @@ def _writeup(
 
     try:
         checked = verified_draft(
-            primary, composer, story.title, docs, settings, embedder, story_note
+            primary, composer, story.title, docs, settings, embedder, story_note, judge
         )
     except HeraldError as e:
         note(f"story {story.id}: writer failed: {e}")

@@ -8,7 +8,9 @@ A sentence is supported when, within the passages of the sources it cites (and o
 - its embedding similarity to the best passage (one or two consecutive source sentences,
   chosen among the lexically closest) reaches ``min_similarity``;
 - the support model of :mod:`herald.verify.support` (the one measured on FRANK by
-  ``herald eval verify``), applied to the sentence alone, reaches its threshold.
+  ``herald eval verify``), applied to the sentence alone, reaches its threshold;
+- with a judge configured (:mod:`herald.verify.judge`), an LLM does not veto it: the judge
+  sees only sentences that passed the checks above, so it can drop sentences, never add any.
 
 Unsupported sentences are replaced by the best source sentence when that sentence is close
 enough and usable on its own, otherwise dropped. A draft losing more than
@@ -20,6 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +35,9 @@ from herald.verify import support as sup
 from herald.write import headline as heads
 from herald.write.base import SourceDoc
 from herald.write.candidates import fix_opening, is_junk
+
+if TYPE_CHECKING:
+    from herald.verify.judge import Judge
 
 MIN_TERM_COVERAGE = 0.6
 REPLACE_SIMILARITY = 0.8
@@ -66,14 +73,20 @@ def verify(
     embedder: Embedder,
     min_similarity: float = 0.45,
     max_dropped_share: float = 0.34,
+    judge: Judge | None = None,
 ) -> VerifiedDraft:
-    """Check every sentence of ``draft`` against the sources it cites; keep what is supported."""
+    """Check every sentence of ``draft`` against the sources it cites; keep what is supported
+    (and, with ``judge``, what the judge does not veto)."""
     by_number = _passages_by_citation(draft.sources, sources)
     embedder = _MemoEmbedder(embedder)
+    review = judge.review() if judge is not None else None
     verdicts: list[SentenceVerdict] = []
     kept: list[Sentence] = []
     for sentence in draft.sentences:
         verdict, keep = _check_sentence(sentence, by_number, embedder, min_similarity)
+        if review is not None and keep is not None:
+            shown = partial(judge_passages, keep, by_number, embedder)
+            verdict, keep = review.check(verdict, keep, shown)
         verdicts.append(verdict)
         if keep is not None:
             kept.append(keep)
@@ -225,6 +238,14 @@ def best_passages(
     sims = (vectors[1:] @ vectors[0]).tolist()
     pairs = sorted(zip(ranked, sims, strict=True), key=lambda x: -x[1])
     return [(p, float(s)) for p, s in pairs]
+
+
+def judge_passages(
+    sentence: Sentence, by_number: dict[int, list[Passage]], embedder: Embedder, top: int = 2
+) -> list[str]:
+    """The passages shown to the judge: the best ones of the sources the sentence cites."""
+    cited = [p for n in sentence.citations for p in by_number.get(n, [])]
+    return [p.text for p, _ in best_passages(sentence.text, cited, embedder)[:top]]
 
 
 def _overlap(own: frozenset[str], terms: frozenset[str]) -> float:

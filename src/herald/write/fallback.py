@@ -6,6 +6,9 @@ An LLM writer's draft is used only if the verifier accepts it; if the writer fai
 goes to ``note`` and the composer writes instead. The composer's verified draft is returned
 whether accepted or not: the caller decides what a rejection means (links only, in the
 pipeline).
+
+With a judge (:mod:`herald.verify.judge`, ``judge_base_url``) the verifier asks it about every
+sentence its checks accept; each veto or judge failure goes to ``note`` too.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from herald.exceptions import HeraldError
 from herald.nlp.embed import Embedder
 from herald.types import VerifiedDraft
 from herald.verify.checker import verify
+from herald.verify.judge import Judge, judge_notes
 from herald.write.base import SourceDoc, Writer
 
 __all__ = ["verified_draft", "write_verified"]
@@ -31,6 +35,7 @@ def write_verified(
     sources: Sequence[SourceDoc],
     settings: Settings,
     embedder: Embedder,
+    judge: Judge | None = None,
 ) -> VerifiedDraft:
     """``writer``'s draft after verification (a failing writer raises its HeraldError)."""
     draft = writer.write(title, sources, settings)
@@ -40,6 +45,7 @@ def write_verified(
         embedder,
         settings.verify_min_similarity,
         settings.verify_max_dropped_share,
+        judge,
     )
 
 
@@ -51,19 +57,25 @@ def verified_draft(
     settings: Settings,
     embedder: Embedder,
     note: Callable[[str], None] = lambda _: None,
+    judge: Judge | None = None,
 ) -> VerifiedDraft:
     """The primary writer's accepted draft, else the composer's (see the module docstring)."""
     if primary is not None and primary is not composer:
         try:
-            checked = write_verified(primary, title, sources, settings, embedder)
+            checked = write_verified(primary, title, sources, settings, embedder, judge)
         except HeraldError as e:
             note(f"{primary.name} failed, composer used instead: {e}")
             log.warning("%s failed: %s", primary.name, e)
         else:
+            for line in judge_notes(checked.verdicts):
+                note(f"{primary.name}: {line}")
             if checked.accepted:
                 return checked
             note(
                 f"{primary.name} draft rejected by the verifier, composer used instead: "
                 f"{checked.reason}"
             )
-    return write_verified(composer, title, sources, settings, embedder)
+    checked = write_verified(composer, title, sources, settings, embedder, judge)
+    for line in judge_notes(checked.verdicts):
+        note(f"{composer.name}: {line}")
+    return checked

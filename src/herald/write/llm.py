@@ -56,9 +56,11 @@ class ChatClient:
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        label: str = "the LLM",
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"llm_base_url must be an http(s) URL, got {base_url!r}")
+        self.label = label  # how errors name the endpoint ("the LLM", "the judge")
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.retries = max(0, retries)
@@ -84,12 +86,27 @@ class ChatClient:
         stop: Sequence[str] = (),
     ) -> ChatAnswer:
         """The model's answer to ``messages``, or LLMError."""
+        data = self.completion(messages, max_tokens=max_tokens, temperature=temperature, stop=stop)
+        return self._answer(data)
+
+    def completion(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> Any:
+        """The server's whole JSON answer (``extra`` adds request fields, e.g. logprobs),
+        after retries; LLMError when there is none."""
         body: dict[str, Any] = {
             "model": self.model or "default",
             "messages": list(messages),
             "max_tokens": max_tokens,
             "temperature": temperature,
             "stream": False,
+            **(extra or {}),
         }
         if stop:
             body["stop"] = list(stop)
@@ -97,7 +114,7 @@ class ChatClient:
         for attempt in range(self.retries + 1):
             if attempt:
                 wait = self.backoff * 2 ** (attempt - 1) * (0.5 + random.random())
-                log.info("retrying the LLM in %.1fs after: %s", wait, last)
+                log.info("retrying %s in %.1fs after: %s", self.label, wait, last)
                 self._sleep(wait)
             try:
                 return self._post(body)
@@ -106,39 +123,43 @@ class ChatClient:
         assert last is not None
         raise last
 
-    def _post(self, body: dict[str, Any]) -> ChatAnswer:
+    def _post(self, body: dict[str, Any]) -> Any:
         url = f"{self.base_url}/chat/completions"
+        name = self.label
         try:
             response = self._http.post(url, json=body)
         except httpx.TimeoutException as e:
-            raise _Retryable(LLMError(f"the LLM at {self.base_url} timed out: {e}")) from e
+            raise _Retryable(LLMError(f"{name} at {self.base_url} timed out: {e}")) from e
         except httpx.TransportError as e:
-            raise _Retryable(LLMError(f"the LLM at {self.base_url} is unreachable: {e}")) from e
+            raise _Retryable(LLMError(f"{name} at {self.base_url} is unreachable: {e}")) from e
         if response.status_code in RETRYABLE_STATUS:
-            error = LLMError(f"the LLM answered HTTP {response.status_code}: {_snippet(response)}")
+            error = LLMError(f"{name} answered HTTP {response.status_code}: {_snippet(response)}")
             raise _Retryable(error)
         if response.status_code != 200:
-            raise LLMError(f"the LLM answered HTTP {response.status_code}: {_snippet(response)}")
-        return _answer(response)
+            raise LLMError(f"{name} answered HTTP {response.status_code}: {_snippet(response)}")
+        try:
+            return response.json()
+        except ValueError as e:
+            shown = _snippet(response)
+            raise LLMError(f"{name}'s answer is not JSON (not a chat completion): {shown}") from e
+
+    def _answer(self, data: Any) -> ChatAnswer:
+        try:
+            choice = data["choices"][0]
+            text = choice["message"]["content"]
+        except (KeyError, IndexError, TypeError) as e:
+            shown = " ".join(str(data).split())[:200]
+            raise LLMError(f"{self.label}'s answer is not a chat completion: {shown}") from e
+        if not isinstance(text, str) or not text.strip():
+            raise LLMError(f"{self.label} gave an empty answer")
+        reason = choice.get("finish_reason") or ""
+        return ChatAnswer(text=text, finish_reason=str(reason), model=str(data.get("model", "")))
 
 
 class _Retryable(Exception):
     def __init__(self, error: LLMError) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-def _answer(response: httpx.Response) -> ChatAnswer:
-    try:
-        data = response.json()
-        choice = data["choices"][0]
-        text = choice["message"]["content"]
-    except (ValueError, KeyError, IndexError, TypeError) as e:
-        raise LLMError(f"the LLM's answer is not a chat completion: {_snippet(response)}") from e
-    if not isinstance(text, str) or not text.strip():
-        raise LLMError("the LLM gave an empty answer")
-    reason = choice.get("finish_reason") or ""
-    return ChatAnswer(text=text, finish_reason=str(reason), model=str(data.get("model", "")))
 
 
 def _snippet(response: httpx.Response, limit: int = 200) -> str:
