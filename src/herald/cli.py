@@ -10,8 +10,9 @@ import atexit
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,6 +23,9 @@ from herald.exceptions import HeraldError
 
 if TYPE_CHECKING:
     from herald.app import Herald
+    from herald.pipeline.progress import Progress
+
+T = TypeVar("T")
 
 console = Console()
 err = Console(stderr=True)
@@ -86,6 +90,22 @@ def executor_overrides(executor: str | None, ray_address: str | None) -> dict[st
 def fail(message: str) -> None:
     err.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(1)
+
+
+def with_progress(run: Callable[[Progress], T], *, quiet: bool) -> T:
+    """``run(progress)`` with rich progress bars on stderr (none when ``quiet``: the output
+    is then only the JSON); a HeraldError ends the command with its message."""
+    from herald.pipeline.progress import NoProgress
+    from herald.progress import RichProgress
+
+    try:
+        if quiet:
+            return run(NoProgress())
+        with RichProgress(err) as progress:
+            return run(progress)
+    except HeraldError as e:
+        fail(str(e))
+        raise  # not reached: fail() exits
 
 
 # --------------------------------------------------------------------------- set-up
@@ -698,18 +718,10 @@ def eval_rank(
     """Score MIND impressions from click histories; print AUC, MRR, nDCG@5 and nDCG@10."""
     from herald.eval.rank import rank_table, run_rank_eval
     from herald.nlp.embed import shared_embedder
-    from herald.pipeline.progress import NoProgress
-    from herald.progress import RichProgress
 
-    try:
-        if as_json:
-            result = run_rank_eval(behaviors, news, output, shared_embedder(), NoProgress())
-        else:
-            with RichProgress(err) as p:
-                result = run_rank_eval(behaviors, news, output, shared_embedder(), p)
-    except HeraldError as e:
-        fail(str(e))
-        return
+    result = with_progress(
+        lambda p: run_rank_eval(behaviors, news, output, shared_embedder(), p), quiet=as_json
+    )
     if as_json:
         _print_json(result)
     else:
@@ -732,19 +744,9 @@ def bench_ingest(
 ) -> None:
     """Feeds/s and pages/s from a loopback server of real files, and memory with many sources."""
     from herald.bench.ingest_bench import BenchOptions, run_ingest_bench
-    from herald.pipeline.progress import NoProgress
-    from herald.progress import RichProgress
 
     options = BenchOptions(data=data, sources=sources, pages=pages)
-    try:
-        if json_only:
-            result = run_ingest_bench(options, NoProgress())
-        else:
-            with RichProgress(err) as p:
-                result = run_ingest_bench(options, p)
-    except HeraldError as e:
-        fail(str(e))
-        return
+    result = with_progress(lambda p: run_ingest_bench(options, p), quiet=json_only)
     _print_json(result)
 
 
@@ -765,19 +767,9 @@ def bench_cluster(
 ) -> None:
     """Articles/s of embedding + story assignment, and memory with a full active window."""
     from herald.bench.cluster_bench import BenchOptions, run_cluster_bench
-    from herald.pipeline.progress import NoProgress
-    from herald.progress import RichProgress
 
     options = BenchOptions(data=data, articles=articles, window_articles=window_articles)
-    try:
-        if json_only:
-            result = run_cluster_bench(options, NoProgress())
-        else:
-            with RichProgress(err) as p:
-                result = run_cluster_bench(options, p)
-    except HeraldError as e:
-        fail(str(e))
-        return
+    result = with_progress(lambda p: run_cluster_bench(options, p), quiet=json_only)
     _print_json(result)
 
 
@@ -793,19 +785,9 @@ def bench_rank(
 ) -> None:
     """Interactions the feed needs before nDCG@10 passes 0.8 for simulated readers."""
     from herald.bench.rank_sim import SimOptions, run_rank_sim, sim_table
-    from herald.pipeline.progress import NoProgress
-    from herald.progress import RichProgress
 
     options = SimOptions(data=data, readers=readers, seed=seed, budget=budget)
-    try:
-        if as_json:
-            result = run_rank_sim(options, NoProgress())
-        else:
-            with RichProgress(err) as p:
-                result = run_rank_sim(options, p)
-    except HeraldError as e:
-        fail(str(e))
-        return
+    result = with_progress(lambda p: run_rank_sim(options, p), quiet=as_json)
     if as_json:
         _print_json(result)
     else:
@@ -895,8 +877,6 @@ def bench_pipeline(
 ) -> None:
     """Items/s of every stage with 1 and 2 workers, on the demo snapshot over loopback."""
     from herald.bench.pipeline import PipelineBenchOptions, pipeline_table, run_pipeline_bench
-    from herald.pipeline.progress import NoProgress
-    from herald.progress import RichProgress
 
     try:
         counts = tuple(int(n) for w in (workers or ["1", "2"]) for n in w.split(",") if n.strip())
@@ -911,15 +891,7 @@ def bench_pipeline(
         hosts=hosts,
         articles=articles,
     )
-    try:
-        if as_json:
-            result = run_pipeline_bench(options, NoProgress())
-        else:
-            with RichProgress(err) as p:
-                result = run_pipeline_bench(options, p)
-    except HeraldError as e:
-        fail(str(e))
-        return
+    result = with_progress(lambda p: run_pipeline_bench(options, p), quiet=as_json)
     if as_json:
         _print_json(result)
     else:
