@@ -7,14 +7,16 @@ import html
 import json
 import re
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from herald.extract import extract_article
+from herald.extract.body import visible_text
 from herald.extract.decode import MAX_INPUT_BYTES, decode_html
-from herald.extract.html import clean_title
+from herald.extract.html import clean_title, parse_html
 from herald.extract.metadata import parse_datetime
 from herald.types import ExtractStatus
 
@@ -177,6 +179,28 @@ def test_published_keeps_the_page_time_zone(shared_data: Path) -> None:
     assert aktualne.published == datetime(2021, 11, 1, 9, 52, 50, tzinfo=UTC)  # 10:52:50 +0100
     assert aktualne.language == "cs"
     assert aktualne.published is not None and aktualne.published.tzinfo is UTC
+
+
+def test_date_search_can_be_skipped_when_the_metadata_has_no_date(shared_data: Path) -> None:
+    # buzzfeed-1 states no publication time in its metadata; htmldate finds one in its text
+    page = readability_page(shared_data, "buzzfeed-1")
+    searched = extract_article(page)
+    skipped = extract_article(page, search_date=False)
+    assert searched.published == datetime(2015, 4, 21, tzinfo=UTC)
+    assert skipped.published is None
+    assert replace(skipped, published=searched.published) == searched
+    # a time the metadata states is kept either way
+    bbc = extract_article(readability_page(shared_data, "bbc-1"), search_date=False)
+    assert bbc.published == datetime(2015, 7, 24, 4, 36, 9, tzinfo=UTC)
+
+
+def test_visible_text_leaves_out_hidden_elements_but_keeps_their_tails() -> None:
+    tree = parse_html(
+        "<html><head><title>T</title><style>p{}</style></head><body>Lead<p>One<script>x()"
+        "</script> two<!-- note --> three</p><noscript>off</noscript><template><b>t</b>"
+        "</template>four<div><div><span>five</span></div>six</div></body></html>"
+    )
+    assert visible_text(tree) == "Lead One two three four five six"
 
 
 def test_published_matches_readability_expectations(shared_data: Path) -> None:

@@ -16,9 +16,10 @@ What runs, in one temporary data folder with a fresh SQLite database:
    baselines on the same bodies: fetch + parse without storage, fetch alone, parse alone.
 2. Pages. ``pages`` article pages (real pages of the extraction data, cycled) are queued as
    pending articles and the real extract step (``herald.pipeline.extract_step.extract``:
-   fetch, extract in the workers, link near-duplicates, store) runs; then
-   ``extract_article`` alone in this one process as the baseline (``step_vs_alone`` is the
-   ratio of the two rates).
+   fetch, extract in the workers, link near-duplicates, store) runs; then the workers' job
+   (``herald.extract.page.extract_page``: extraction and signature) alone in this one
+   process, warmed up as a worker is, as the baseline (``step_vs_alone`` is the ratio of the
+   two rates).
 
 The server runs in a separate process (see ``loopback``); its CPU use is reported per
 measurement so a reader can check it was not the bottleneck. Nothing here passes or fails:
@@ -416,15 +417,19 @@ def _run_extract_step(h: Herald, progress: Progress) -> dict[str, int]:
 
 
 def _extract(html: bytes, url: str, min_chars: int, encoding: str | None) -> Extraction:
-    from herald.extract.html import extract_article
+    """The job the step's workers run on a page (extraction and its signature)."""
+    from herald.extract.page import extract_page
 
-    return extract_article(html, url, min_chars=min_chars, encoding=encoding)
+    return extract_page(html, url, min_chars, encoding, "").extraction
 
 
 def _extract_alone(
     bodies: Sequence[bytes], urls: Sequence[str], min_chars: int, progress: Progress
 ) -> dict[str, Any]:
-    progress.start("extract_article alone (1 process)", len(urls))
+    from herald.pipeline.warm import warm_worker
+
+    warm_worker()  # as each worker process did when it started
+    progress.start("extract_page alone (1 process)", len(urls))
     statuses: dict[str, int] = {}
     start = time.perf_counter()
     for i, url in enumerate(urls):

@@ -15,7 +15,7 @@ Three repairs, each chosen by measurement on the trafilatura and Readability tes
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from lxml import etree
 from trafilatura.xml import xmltotxt
@@ -129,17 +129,37 @@ def body_paragraphs(body: etree._Element) -> list[str]:
     return [line for line in lines if line]
 
 
-_VISIBLE_TEXT = etree.XPath(
-    ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
-    " or ancestor::template or ancestor::title)]"
-)
+_HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template", "title"})
 
 
 def visible_text(tree: etree._Element) -> str:
-    """The text a reader could see on the page, whitespace-normalised."""
+    """The text a reader could see on the page (outside script, style, noscript, template and
+    title elements and comments), whitespace-normalised."""
     body = tree.find(".//body")
-    nodes = _VISIBLE_TEXT(body if body is not None else tree)
-    return normalize_space(" ".join(str(node) for node in nodes))
+    return normalize_space(" ".join(_visible_pieces(body if body is not None else tree)))
+
+
+def _visible_pieces(root: etree._Element) -> list[str]:
+    """Texts and tails in document order, hidden subtrees skipped (their tails kept).
+
+    A walk with an explicit stack: two to three times faster than the equivalent XPath
+    (``.//text()[not(ancestor::script or ...)]``), and no recursion limit on deep pages."""
+    pieces = [root.text] if root.text else []
+    stack: list[tuple[Iterator[etree._Element], str | None]] = [(iter(root), None)]
+    while stack:
+        children, tail = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if tail:
+                pieces.append(tail)
+        elif isinstance(child.tag, str) and child.tag not in _HIDDEN_TAGS:
+            if child.text:
+                pieces.append(child.text)
+            stack.append((iter(child), child.tail))
+        elif child.tail:
+            pieces.append(child.tail)
+    return pieces
 
 
 def drop_trailer(paragraphs: list[str]) -> list[str]:

@@ -78,24 +78,37 @@ _NOTHING = _Found("", "", "", "", "", None)
 
 
 def extract_article(
-    html: bytes | str, url: str = "", min_chars: int = 200, encoding: str | None = None
+    html: bytes | str,
+    url: str = "",
+    min_chars: int = 200,
+    encoding: str | None = None,
+    *,
+    search_date: bool = True,
 ) -> Extraction:
     """Extract the article of one page; ``encoding`` is the HTTP charset hint, if any.
+
+    ``search_date=False`` skips htmldate's search of the page text for a publication date
+    when the page's own metadata states none (about 7 ms, an eighth of extraction time, on
+    such pages): ``published`` is then only what the metadata says. The extract step passes
+    it, since it stores no publication time from the page (the feed entry's time is kept).
 
     Never raises for bad input: a page that cannot be read is an ``error`` extraction.
     """
     try:
-        return _extract(parse_html(html, encoding), url, min_chars)
+        return _extract(parse_html(html, encoding), url, min_chars, search_date)
     except ExtractionError as e:
         return Extraction(ExtractStatus.ERROR, str(e))
     except Exception as e:  # third-party code on hostile input: a failure is data
         return Extraction(ExtractStatus.ERROR, f"extraction failed: {type(e).__name__}: {e}")
 
 
-def _extract(tree: HtmlElement, url: str, min_chars: int) -> Extraction:
+def _extract(tree: HtmlElement, url: str, min_chars: int, search_date: bool) -> Extraction:
     metadata = read_metadata(tree, url)
     extra = trafilatura_metadata(
-        tree, url, need_date=metadata.published is None, need_author=not metadata.author
+        tree,
+        url,
+        need_date=search_date and metadata.published is None,
+        need_author=not metadata.author,
     )
     found = _run_trafilatura(tree, url or extra.url, extra)
     return _decide(tree, url, metadata, found, min_chars)

@@ -30,8 +30,13 @@ class ExtractedPage:
 def extract_page(
     content: bytes, url: str, min_chars: int, encoding: str | None, summary: str
 ) -> ExtractedPage:
-    """Extract the page; its body is the extracted text if usable, else the feed summary."""
-    extraction = extract_article(content, url, min_chars=min_chars, encoding=encoding)
+    """Extract the page; its body is the extracted text if usable, else the feed summary.
+
+    The page's publication time is not searched for in its text (see ``extract_article``):
+    the step does not store it."""
+    extraction = extract_article(
+        content, url, min_chars=min_chars, encoding=encoding, search_date=False
+    )
     return page_signature(extraction, summary)
 
 
