@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -130,6 +131,29 @@ def test_a_server_app_settles_the_collector_once_per_data_version(
             page(client, "/", cookies[0])  # a new state, then collect and freeze again
         # the old states went with their last reference: the frozen set did not grow by them
         assert gc.get_freeze_count() < frozen * 1.2
+    finally:
+        queries.pool_cache(herald.store).settle_gc = False
+        gc.unfreeze()
+
+
+def test_a_server_app_runs_its_endpoints_on_web_threads_threads(
+    herald: Herald, cookies: list[str]
+) -> None:
+    import anyio.to_thread
+
+    from herald.web.server import for_serving
+
+    def tokens() -> float:
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    served = replace(herald, settings=replace(herald.settings, web_threads=3))
+    with TestClient(create_app(served)) as plain:
+        default = plain.portal.call(tokens)  # type: ignore[union-attr]
+    try:
+        with TestClient(for_serving(create_app(served))) as client:
+            assert client.portal.call(tokens) == 3  # type: ignore[union-attr]
+            assert page(client, "/", cookies[0])
+        assert default == 40  # anyio's default, for apps not made for serving (tests)
     finally:
         queries.pool_cache(herald.store).settle_gc = False
         gc.unfreeze()

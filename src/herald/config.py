@@ -79,6 +79,7 @@ class Settings:
     # web
     web_host: str = "127.0.0.1"
     web_port: int = 8000
+    web_threads: int = 2
     secret_key: str = ""
     feed_days: float = 3.0
     session_days: float = 30.0
@@ -159,6 +160,9 @@ HELP: dict[str, str] = {
     "judge_threshold": "The judge vetoes a sentence when its probability of 'yes' is below this.",
     "web_host": "Address the web app listens on.",
     "web_port": "Port the web app listens on.",
+    "web_threads": "Threads per web worker process for page and API work. Few keep requests"
+    " first come, first served on a busy CPU (2 measured best here); raise it when the"
+    " database is far away, so that workers overlap its round trips.",
     "secret_key": "Key signing cookies and CSRF tokens (empty: made once, kept in the database).",
     "feed_days": "Days of stories a reader's feed draws from.",
     "session_days": "Days a reader stays logged in (a session's lifetime).",
