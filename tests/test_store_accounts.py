@@ -234,18 +234,18 @@ def test_limits_and_signups_are_configurable(store: Store) -> None:
     with pytest.raises(RateLimitedError) as caught:
         accts.authenticate(account.email, PASSWORD, IP, NOW)
     assert caught.value.retry_after == 60
-    accts.check_signup_allowed(IP, NOW)
-    accts.record_signup(IP, NOW)
+    accts.take_signup(IP, NOW)
     with pytest.raises(RateLimitedError):
-        accts.check_signup_allowed(IP, NOW)
-    accts.check_signup_allowed("198.51.100.1", NOW)
-    assert accts.purge(NOW + timedelta(minutes=2)) == 5
+        accts.take_signup(IP, NOW)
+    accts.take_signup("198.51.100.1", NOW)
+    assert accts.purge(NOW + timedelta(minutes=2)) == 6
 
 
 def test_purging_leaves_other_limits_in_the_attempts_table(store: Store, accts: Accounts) -> None:
     with store.tx() as conn:
         conn.execute(insert(login_attempts).values(key="report:reader:1", at=NOW))
-    accts.record_failure("a@example.org", IP, NOW)
+    with pytest.raises(AuthError):
+        accts.authenticate("a@example.org", "wrong password", IP, NOW)
     assert accts.purge(NOW + timedelta(hours=1)) == 2
     assert count(store, login_attempts) == 1
 

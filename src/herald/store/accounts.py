@@ -251,17 +251,6 @@ class Accounts:
                 raise RateLimitedError(f"{refusal} {_wait_text(wait)}", wait)
         return held
 
-    def check_signup_allowed(self, ip: str, now: datetime) -> None:
-        wait = self._wait(f"signup:{ip}", self.limits.signups_per_ip, now)
-        if wait:
-            raise RateLimitedError(f"Too many new accounts from here. {_wait_text(wait)}", wait)
-
-    def record_failure(self, email: str, ip: str, now: datetime) -> None:
-        self._record([f"email:{email}", f"ip:{ip}"], now)
-
-    def record_signup(self, ip: str, now: datetime) -> None:
-        self._record([f"signup:{ip}"], now)
-
     def clear_failures(self, email: str) -> None:
         with self.store.tx() as conn:
             conn.execute(delete(login_attempts).where(login_attempts.c.key == f"email:{email}"))
@@ -285,11 +274,6 @@ class Accounts:
             return 0
         frees = ats[len(ats) - limit] + self.limits.window
         return max(1, math.ceil((frees - now).total_seconds()))
-
-    def _record(self, keys: list[str], now: datetime) -> None:
-        with self.store.tx() as conn:
-            conn.execute(delete(login_attempts).where(self._stale(now)))
-            conn.execute(insert(login_attempts), [{"key": k[:400], "at": now} for k in keys])
 
     def _stale(self, now: datetime) -> Any:
         """This module's attempts older than the window (other keys belong to other limits)."""
