@@ -111,16 +111,17 @@ def run_serve_bench(
         env = _server_env(settings)
         with WebProcess(env, options.web_workers, Path(tmp) / "server.log") as server:
             say(f"serving on {HOST}:{server.port} with {options.web_workers} worker(s)")
+            paths = _paths(story_ids)
             endpoints = {
                 name: _measure(server, name, _factory(server.port, cookies, path), options, say)
-                for name, path in _paths(story_ids).items()
+                for name, path in paths.items()
             }
             ceiling = float(endpoints["feed_page"]["requests_per_second"])
             at_rates = [
                 _measure(
                     server,
                     f"feed_page at {share:.0%} of {ceiling:,.0f} req/s",
-                    _factory(server.port, cookies, _paths(story_ids)["feed_page"]),
+                    _factory(server.port, cookies, paths["feed_page"]),
                     options,
                     say,
                     rate=share * ceiling,
