@@ -1,7 +1,8 @@
 """HTML page -> article text and metadata, with an explicit status and reason.
 
 ``extract_article`` is a pure function: bytes in, an ``Extraction`` out, never an exception
-for bad input. Trafilatura (balanced mode, comments excluded, tables kept) finds the main
+for bad input. Trafilatura (balanced mode, comments excluded, tables kept; its Readability
+comparison skipped when its own text is clearly good, see ``fallback.py``) finds the main
 text; Herald then drops link blocks and closing boilerplate, restores a dropped lede (see
 ``body.py``), reads the canonical URL, lead image, language and publication time from the
 page's own metadata, and decides the status:
@@ -36,6 +37,7 @@ from herald.extract.body import (
     with_lede,
 )
 from herald.extract.decode import decode_html
+from herald.extract.fallback import clearly_good_skips_comparison
 from herald.extract.metadata import PageMetadata, parse_datetime, read_metadata
 from herald.extract.trafmeta import TrafilaturaMetadata, trafilatura_metadata
 from herald.types import Extraction, ExtractStatus
@@ -150,15 +152,16 @@ def _load(text: str) -> HtmlElement | None:
 
 
 def _run_trafilatura(tree: HtmlElement, url: str, extra: TrafilaturaMetadata) -> _Found:
-    document = trafilatura.bare_extraction(
-        tree,
-        url=url or None,
-        include_comments=False,
-        include_tables=True,
-        include_links=True,
-        include_formatting=False,
-        with_metadata=False,
-    )
+    with clearly_good_skips_comparison():  # see herald.extract.fallback
+        document = trafilatura.bare_extraction(
+            tree,
+            url=url or None,
+            include_comments=False,
+            include_tables=True,
+            include_links=True,
+            include_formatting=False,
+            with_metadata=False,
+        )
     if document is None:
         return _NOTHING
     return _Found(
