@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from herald.config import Settings
 from herald.ingest.robots import PROCESS_ROBOTS
+from herald.store.store import Store
+from tests.support.postgres import postgres_database, postgres_url  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -47,3 +50,22 @@ def settings(tmp_path: Path) -> Settings:
         connect_timeout=2.0,
         fetch_timeout=5.0,
     )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database: a SQLite file in tmp_path, or the test module's PostgreSQL
+    database (``tests/support/postgres.py``); tests using it run once on each."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'herald.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture()
+def store(db_url: str) -> Iterator[Store]:
+    """A migrated Store on ``db_url`` (a module may define its own ``store``)."""
+    s = Store(db_url)
+    s.migrate()
+    yield s
+    s.close()

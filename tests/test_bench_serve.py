@@ -29,19 +29,9 @@ from herald.store import feedcache
 from herald.store.schema import articles, signals, sources, stories
 from herald.store.store import Store
 from herald.types import WriteupStatus
-from tests.support.postgres import postgres_database, postgres_url  # noqa: F401  (fixtures)
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 SMALL = SeedOptions(now=NOW, readers=200, articles=2000, stories=100, seed=3)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database: a SQLite file in tmp_path, or this module's PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'herald.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 @pytest.fixture()

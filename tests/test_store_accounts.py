@@ -7,9 +7,7 @@ cheap parameters to stay fast, and the rehash test moves a hash to the default p
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
@@ -28,28 +26,11 @@ from herald.store.schema import (
 )
 from herald.store.store import Store
 from herald.types import Account, FollowKind, Preference
-from tests.support.postgres import postgres_database, postgres_url  # noqa: F401  (fixtures)
 
 NOW = datetime(2025, 3, 12, 12, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 IP = "203.0.113.7"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'herald.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
-@pytest.fixture()
-def store(db_url: str) -> Iterator[Store]:
-    s = Store(db_url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 @pytest.fixture()

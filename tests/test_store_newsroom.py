@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +28,6 @@ from herald.types import (
     Writeup,
     WriteupStatus,
 )
-from tests.support.postgres import postgres_database, postgres_url  # noqa: F401  (fixtures)
 
 NOW = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
 SENTENCES = [
@@ -37,22 +35,6 @@ SENTENCES = [
     ("Construction is expected to cost 40 million euros.", (2,), 0),
     ("Opponents said the river crossing would harm a protected wetland.", (3,), 1),
 ]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'herald.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
-@pytest.fixture()
-def store(db_url: str) -> Iterator[Store]:
-    s = Store(db_url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,19 +27,10 @@ from herald.store.store import Store
 from herald.store.visitor import Visit, visit_by_session, visit_by_token
 from herald.types import FollowKind, Preference, SignalKind
 from herald.web import queries
-from tests.support.postgres import postgres_database, postgres_url  # noqa: F401  (fixtures)
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 SEED = SeedOptions(now=NOW, readers=40, articles=500, stories=60, seed=5)
 DAYS = 3.0
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'herald.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 @pytest.fixture()

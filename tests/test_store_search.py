@@ -8,7 +8,6 @@ Malay and Chinese articles about one event from ``../shared/data/clustering``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,6 @@ from herald.store.search_text import (
 )
 from herald.store.store import ExtractionUpdate, NewEntry, Store
 from herald.types import ExtractStatus, Sentence, SourceSpec, Writeup, WriteupStatus
-from tests.support.postgres import postgres_database, postgres_url  # noqa: F401  (fixtures)
 
 NOW = datetime(2022, 9, 25, 12, 0, tzinfo=UTC)
 HOSTILE = [
@@ -72,22 +70,6 @@ HOSTILE = [
     "新%坡",
     "新_坡",
 ]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'herald.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
-@pytest.fixture()
-def store(db_url: str) -> Iterator[Store]:
-    s = Store(db_url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 class Seeder:

@@ -53,7 +53,6 @@ from herald.types import ReportKind
 from herald.web.context import wall_now
 from herald.web.reader_routes import RATE_LIMIT
 from herald.web.security import READER_COOKIE, unsign
-from tests.support.postgres import postgres_database, postgres_url  # noqa: F401  (fixtures)
 from tests.test_web_seed import NOW, Seeded, seed
 
 HOST = "127.0.0.1"
@@ -227,7 +226,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(
-    postgres_database: URL,  # noqa: F811  (the module's database)
+    postgres_database: URL,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Site]:
     """A seeded PostgreSQL database served by ``herald serve --workers 2``."""
@@ -521,18 +520,6 @@ def test_concurrent_guesses_get_no_more_tries_than_the_limit(site: Site) -> None
 
 
 # --------------------------------------------------------------------------- the shared parts
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'herald.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    s = Store(url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 def test_the_first_stored_secret_key_is_everyones(store: Store) -> None:

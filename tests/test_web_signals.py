@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import lxml.html
 import numpy as np
@@ -25,7 +23,6 @@ from herald.types import Reader, SignalKind, SourceSpec, Writeup, WriteupStatus
 from herald.web.app import create_app
 from herald.web.reader_routes import RATE_LIMIT
 from herald.web.security import READER_COOKIE, unsign
-from tests.support.postgres import postgres_database, postgres_url  # noqa: F401  (fixtures)
 from tests.test_web_seed import NOW, Seeded, client, herald, seeded
 
 __all__ = ["client", "herald", "seeded"]
@@ -518,18 +515,6 @@ def test_story_pages_carry_the_csrf_token_for_signals(client: TestClient, seeded
 
 
 # --------------------------------------------------------------------------- the store
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'herald.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    s = Store(url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 def test_store_records_and_loads_signals(store: Store) -> None:

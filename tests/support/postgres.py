@@ -6,12 +6,9 @@ its own database ``herald_t_<random>``, dropped afterwards; :func:`reset_schema`
 between tests. Without the variable, or when the server cannot be reached, PostgreSQL tests are
 skipped on a workstation and FAIL in CI (``CI=true``), so CI never passes by skipping them.
 
-Usage in a test module::
-
-    from tests.support.postgres import postgres_database  # noqa: F401  (module fixture)
-
-    @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-    def db_url(request, tmp_path): ...
+``tests/conftest.py`` makes these fixtures available to every test module, with ``db_url``
+(a test runs once on SQLite and once on PostgreSQL) and ``store`` (a migrated Store on it)
+built on them.
 """
 
 from __future__ import annotations
