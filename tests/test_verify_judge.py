@@ -323,6 +323,32 @@ def test_a_failing_judge_keeps_the_checks_verdicts_and_says_why(
     assert len(server.requests_to("/v1/chat/completions")) == 1, "no retry storm"
 
 
+def test_after_a_failure_the_judge_rests_before_it_is_asked_again(
+    server: LocalServer, judges: list[Judge], embedder: MiniLMEmbedder
+) -> None:
+    """A judge that fails is not asked about the next drafts for ``rest`` seconds (a hanging
+    judge costs one timeout a minute, not one per draft); then it is asked again."""
+    answers = [Response(body="model overloaded", status=500)]
+    server.route(
+        "/v1/chat/completions", handler=lambda _: answers[0] if answers else _answer("yes")
+    )
+    now = [1000.0]
+    judge = Judge(server.url("/v1"), "judge-model", timeout=5, rest=60.0, clock=lambda: now[0])
+    judges.append(judge)
+    first = _verify(PARAPHRASED, embedder, judge)
+    assert _reasons(first, PARAPHRASED[0])[1].startswith("judge failed: ")
+    answers.clear()  # the server is fine again, but the judge is resting
+    now[0] += 59.0
+    second = _verify(PARAPHRASED, embedder, judge)
+    rested = _reasons(second, PARAPHRASED[0])[1]
+    assert rested.startswith("judge skipped: unavailable") and "not asked again for 1 s" in rested
+    assert len(server.requests_to("/v1/chat/completions")) == 1
+    now[0] += 2.0
+    third = _verify(PARAPHRASED, embedder, judge)
+    assert _reasons(third, PARAPHRASED[0])[1].startswith("judge: supported")
+    assert len(server.requests_to("/v1/chat/completions")) == 1 + len(PARAPHRASED)
+
+
 def test_an_answer_that_is_neither_yes_nor_no_is_no_verdict(
     server: LocalServer, judges: list[Judge], embedder: MiniLMEmbedder
 ) -> None:

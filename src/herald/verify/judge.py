@@ -17,7 +17,9 @@ them (``p_yes`` = the mass of "yes" over "yes" + "no": llama.cpp, vLLM, OpenAI d
 the text. The sentence is vetoed when ``p_yes`` is below ``judge_threshold``. Any failure
 (server down, timeout, HTTP error, an answer that is not a chat completion) leaves the
 deterministic verdict in place, records why in the sentence's reasons and stops judging the
-rest of that draft; an answer that is neither yes nor no is no verdict for that sentence.
+rest of that draft, and the judge rests for ``REST_SECONDS``: the drafts reviewed meanwhile
+keep their checks' verdicts without asking (a judge that hangs costs one timeout a minute,
+not one per draft); an answer that is neither yes nor no is no verdict for that sentence.
 Sentences found verbatim in a cited passage need no judge and are not sent.
 """
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -60,6 +63,8 @@ PASSAGE_CHARS = 500
 MAX_JUDGED = 40
 """Sentences judged per draft at most (the rest keep the deterministic verdict)."""
 TOP_LOGPROBS = 20
+REST_SECONDS = 60.0
+"""After a server failure the judge is not asked again for this long."""
 JUDGE_PREFIX = "judge"
 """Every reason the judge adds to a verdict starts with this word."""
 
@@ -171,6 +176,8 @@ class Judge:
         timeout: float = 30.0,
         threshold: float = 0.5,
         transport: httpx.BaseTransport | None = None,
+        rest: float = REST_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"judge_base_url must be an http(s) URL, got {base_url!r}")
@@ -178,6 +185,10 @@ class Judge:
         self.model = model
         self.threshold = threshold
         self.name = f"{JUDGE_PREFIX}:{model or 'default'}:{PROMPT_VERSION}"
+        self.rest = rest
+        self._clock = clock
+        self._failure = ""
+        self._rest_until = 0.0
         # no retries: a judge that fails keeps the checks' verdict (and the draft moves on)
         self._client = ChatClient(
             base_url,
@@ -217,6 +228,18 @@ class Judge:
         """A review of one draft's sentences."""
         return Review(self, limit)
 
+    def failed(self, reason: str) -> None:
+        """Record a server failure: the judge rests for ``rest`` seconds."""
+        self._failure = reason
+        self._rest_until = self._clock() + self.rest
+
+    def resting(self) -> str:
+        """Why the judge is not being asked now ("" when it may be)."""
+        left = self._rest_until - self._clock()
+        if left <= 0:
+            return ""
+        return f"{self._failure}; not asked again for {left:.0f} s"
+
 
 def judge_for(settings: Settings) -> Judge | None:
     """The configured judge, or None when ``judge_base_url`` is empty (the default)."""
@@ -241,7 +264,7 @@ class Review:
         self.judge = judge
         self.limit = limit
         self.asked = 0
-        self.failure = ""
+        self.failure = judge.resting()
 
     def check(
         self,
@@ -262,6 +285,7 @@ class Review:
             ruling = self.judge.rule(keep.text, passages())
         except LLMError as e:
             self.failure = f"unavailable ({e})"
+            self.judge.failed(self.failure)
             log.warning("judge failed, deterministic verdicts kept: %s", e)
             return _noted(verdict, f"{JUDGE_PREFIX} failed: {e}"), keep
         if ruling.supported is None:
