@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from herald.exceptions import NotFoundError, SourceError, StorageError
 from herald.store.db import MIGRATIONS, current_revision, schema_drift
@@ -111,6 +111,20 @@ def test_meta_upsert(store: Store) -> None:
 
 
 # --------------------------------------------------------------------------- sources
+
+
+def test_analyze_gives_the_planner_statistics(store: Store) -> None:
+    store.add_sources([SourceSpec(url=f"https://s{i}.example/feed") for i in range(30)], NOW)
+    store.analyze()
+    with store.tx() as conn:
+        if store.dialect == "sqlite":
+            query = "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'sources'"
+        else:
+            query = (
+                "SELECT count(*) FROM pg_stat_user_tables "
+                "WHERE relname = 'sources' AND last_analyze IS NOT NULL"
+            )
+        assert conn.execute(text(query)).scalar_one() >= 1
 
 
 def test_sources_crud(store: Store) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, case, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -108,6 +108,14 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def analyze(self) -> None:
+        """Refresh the query planner's statistics of every table. After a bulk load,
+        PostgreSQL plans queries of the filled tables blind until autovacuum analyzes them
+        (measured: the serving benchmark's feed page on a freshly seeded database ran at 68
+        requests/s with the web workers 60% idle, and at about 240-290 once analyzed)."""
+        with self.tx() as conn:
+            conn.execute(text("ANALYZE"))
 
     @contextmanager
     def tx(self) -> Iterator[Connection]:
