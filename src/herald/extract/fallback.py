@@ -20,13 +20,15 @@ pages).
 The skip applies only inside :func:`clearly_good_skips_comparison` (a context variable), so
 plain trafilatura calls in the same process (the evaluation's baseline) are unchanged. It
 wraps ``trafilatura.core.compare_extraction``, which trafilatura 2.x calls by module-global
-name (its rule for an unclean text is ``trafilatura.external.SANITIZED_XPATH``); if a
-trafilatura version lacks either, Herald runs trafilatura unchanged.
+name with the parameters ``(cleaned_tree, raw_tree, body, text, options)`` (its rule for
+an unclean text is ``trafilatura.external.SANITIZED_XPATH``); with a trafilatura version
+that differs, Herald runs trafilatura unchanged.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
@@ -38,6 +40,8 @@ from lxml.etree import _Element
 __all__ = ["clearly_good", "clearly_good_skips_comparison", "installed"]
 
 _SKIPPING: ContextVar[bool] = ContextVar("herald_skip_readability", default=False)
+_PARAMETERS = ("cleaned_tree", "raw_tree", "body", "text", "options")
+"""``compare_extraction``'s parameters in the trafilatura versions this wraps (2.x)."""
 # the elements that make trafilatura call a text unclean (and run jusText over it)
 _UNCLEAN_XPATH: str | None = getattr(_external, "SANITIZED_XPATH", None)
 
@@ -71,6 +75,8 @@ def _install() -> bool:
     original = getattr(_core, "compare_extraction", None)
     if original is None or not callable(original) or not isinstance(_UNCLEAN_XPATH, str):
         return False
+    if tuple(inspect.signature(original).parameters) != _PARAMETERS:
+        return False  # another trafilatura: its comparison runs as it is
     if not hasattr(original, "__wrapped__"):
         setattr(_core, "compare_extraction", _gate(original))  # noqa: B010
     return True
