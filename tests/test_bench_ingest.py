@@ -73,6 +73,10 @@ def test_bench_ingest_cli_prints_json_with_every_number(shared_data: Path) -> No
     assert pages["extract_step"]["pages"] == 10
     assert pages["extract_step"]["workers"] == feeds["workers"] >= 1
     assert pages["step_vs_alone"] > 0
+    cpu = pages["extract_step"]["cpu"]
+    assert len(cpu["worker_seconds"]) == feeds["workers"]
+    assert cpu["main_process_seconds"] > 0 and cpu["worker_cpu_ms_per_page"] > 0
+    assert pages["extract_alone"]["cpu_ms_per_page"] > 0
 
     memory = data["memory"]
     assert memory["tracked_sources"] == 50

@@ -19,7 +19,10 @@ What runs, in one temporary data folder with a fresh SQLite database:
    fetch, extract in the workers, link near-duplicates, store) runs; then the workers' job
    (``herald.extract.page.extract_page``: extraction and signature) alone in this one
    process, warmed up as a worker is, as the baseline (``step_vs_alone`` is the ratio of the
-   two rates).
+   two rates). The step's CPU is split between this process and each worker (``cpu``), with
+   the workers' CPU per page beside the baseline's (``cpu_ms_per_page``): on the shared
+   2-core test machine a worker's CPU per page in the step ranged from equal to the
+   baseline's (29 vs 30 ms) to a third more (53 vs 39 ms) as the host's load changed.
 
 The server runs in a separate process (see ``loopback``); its CPU use is reported per
 measurement so a reader can check it was not the bottleneck. Nothing here passes or fails:
@@ -29,6 +32,7 @@ the numbers are printed.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import resource
 import sys
@@ -231,6 +235,15 @@ def workers_rss_mb(pids: Sequence[int]) -> list[float]:
     return sizes
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds a process has used so far (from /proc; 0 if unknown)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far, in MB."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -431,18 +444,20 @@ def _extract_alone(
     warm_worker()  # as each worker process did when it started
     progress.start("extract_page alone (1 process)", len(urls))
     statuses: dict[str, int] = {}
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for i, url in enumerate(urls):
         extraction = _extract(bodies[i % len(bodies)], url, min_chars, None)
         statuses[extraction.status.value] = statuses.get(extraction.status.value, 0) + 1
         progress.advance()
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     progress.finish()
     return {
         "workers": 1,
         "pages": len(urls),
         "seconds": round(seconds, 3),
         "pages_per_second": _rate(len(urls), seconds),
+        "cpu_ms_per_page": round(1000 * cpu / len(urls), 2),
         "statuses": statuses,
     }
 
@@ -452,7 +467,11 @@ def _page_phase(
 ) -> dict[str, Any]:
     urls = server.page_urls()
     queued = _queue_pages(h, server)
+    h.pool.start()  # already running after the feed phase; the CPU count needs their ids
+    pids = h.pool.pids()
+    before = [cpu_seconds(pid) for pid in (os.getpid(), *pids)]
     step, step_m = _measure(server, lambda: _run_extract_step(h, progress))
+    spent = [cpu_seconds(pid) - b for pid, b in zip((os.getpid(), *pids), before, strict=True)]
     bodies = [_read_page(p) for p in pages]
     alone = _extract_alone(bodies, urls, h.settings.min_article_chars, progress)
     step_rate = _rate(len(urls), step_m.seconds)
@@ -473,11 +492,25 @@ def _page_phase(
             "pages_per_second": step_rate,
             **step,
             "server": step_m.server,
+            "cpu": _step_cpu(spent, len(urls), step_m.seconds),
         },
         "extract_alone": alone,
         "step_vs_alone": round(step_rate / alone["pages_per_second"], 2)
         if alone["pages_per_second"]
         else None,
+    }
+
+
+def _step_cpu(spent: Sequence[float], pages: int, seconds: float) -> dict[str, Any]:
+    """Where the step's CPU went: this process (fetching, storing) and each worker, with the
+    workers' CPU per page, to compare with ``extract_alone.cpu_ms_per_page`` (processes
+    sharing the machine's cores each run slower than one alone)."""
+    main, workers = spent[0], list(spent[1:])
+    return {
+        "main_process_seconds": round(main, 2),
+        "main_process_share": round(main / seconds, 3) if seconds > 0 else None,
+        "worker_seconds": [round(w, 2) for w in workers],
+        "worker_cpu_ms_per_page": round(1000 * sum(workers) / pages, 2) if pages else None,
     }
 
 
