@@ -407,6 +407,11 @@ class _Server(ThreadingHTTPServer):
         if self.owner.tls is not None and isinstance(error, (ssl.SSLError, ConnectionError)):
             self.owner._record_tls_error(error)  # e.g. a client closing without close_notify
             return
+        if isinstance(error, ConnectionError):
+            # a client resetting its (keep-alive) connection is not a server error; the
+            # default handler prints it to sys.stderr, which from this thread lands in
+            # whatever output a test is capturing at that moment (a CLI's JSON, say)
+            return
         super().handle_error(request, client_address)
 
     def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
