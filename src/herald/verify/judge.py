@@ -25,6 +25,7 @@ Sentences found verbatim in a cited passage need no judge and are not sent.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -87,8 +88,9 @@ class Ruling:
     answer: str
 
 
+@functools.cache
 def load_prompt(version: str = PROMPT_VERSION) -> str:
-    """The prompt template without its comment lines."""
+    """The prompt template without its comment lines (read once per process)."""
     text = resources.files("herald.verify").joinpath(f"prompts/{version}.txt").read_text("utf-8")
     return "\n".join(line for line in text.splitlines() if not line.startswith("#"))
 

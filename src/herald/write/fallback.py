@@ -62,20 +62,31 @@ def verified_draft(
     """The primary writer's accepted draft, else the composer's (see the module docstring)."""
     if primary is not None and primary is not composer:
         try:
-            checked = write_verified(primary, title, sources, settings, embedder, judge)
+            checked = _noted(primary, title, sources, settings, embedder, note, judge)
         except HeraldError as e:
             note(f"{primary.name} failed, composer used instead: {e}")
             log.warning("%s failed: %s", primary.name, e)
         else:
-            for line in judge_notes(checked.verdicts):
-                note(f"{primary.name}: {line}")
             if checked.accepted:
                 return checked
             note(
                 f"{primary.name} draft rejected by the verifier, composer used instead: "
                 f"{checked.reason}"
             )
-    checked = write_verified(composer, title, sources, settings, embedder, judge)
+    return _noted(composer, title, sources, settings, embedder, note, judge)
+
+
+def _noted(
+    writer: Writer,
+    title: str,
+    sources: Sequence[SourceDoc],
+    settings: Settings,
+    embedder: Embedder,
+    note: Callable[[str], None],
+    judge: Judge | None,
+) -> VerifiedDraft:
+    """``write_verified``, with the judge's vetoes and failures sent to ``note``."""
+    checked = write_verified(writer, title, sources, settings, embedder, judge)
     for line in judge_notes(checked.verdicts):
-        note(f"{composer.name}: {line}")
+        note(f"{writer.name}: {line}")
     return checked
