@@ -56,6 +56,7 @@ import numpy.typing as npt
 
 from herald.cluster.entities import entities, guess_latin_language, terms
 from herald.cluster.story_index import Mask, StoryIndex, micros, top_slots
+from herald.nlp.glossary import Glossary, glossary, is_chinese
 
 StoryKey = int | str
 Vector = npt.NDArray[np.float32]
@@ -164,27 +165,55 @@ def _sentence_end(text: str, start: int) -> int:
 
 
 def embedding_text(title: str, text: str) -> str:
-    """What is embedded for an article: its title and the lead of its text."""
+    """What is embedded for an article: its title and the lead of its text.
+
+    Chinese articles are embedded through their English glosses (see
+    :mod:`herald.nlp.glossary`) when the glossary is available.
+    """
+    title = title.strip()
     body = lead(text)
+    if (found := _glossary_for(title, text)) is not None:
+        title, body = found.gloss(title), found.gloss(body)
     if not body:
-        return title.strip()
-    return f"{title.strip()}. {body}" if title.strip() else body
+        return title
+    return f"{title}. {body}" if title else body
 
 
 def item_words(item: ClusterItem) -> str:
-    """The text the lexical signals read: the title and the start of the text."""
-    return f"{item.title}\n{item.text[:WORDS_CHARS]}"
+    """The text the lexical signals read: the title and the start of the text.
+
+    A Chinese article adds the English glosses of both, so its terms and names can meet
+    those of English (and, for names, Malay) coverage of the same story.
+    """
+    words = f"{item.title}\n{item.text[:WORDS_CHARS]}"
+    found = _glossary_for(item.title, item.text)
+    if found is None:
+        return words
+    return f"{words}\n{found.gloss(words)}"
 
 
 def embeddable(item: ClusterItem) -> bool:
-    """Whether the (English-only) embedding of ``item`` is meaningful: it is in English.
+    """Whether the (English-only) embedding of ``item`` is meaningful.
 
-    The item's ``language`` decides when known; otherwise a guess from its words.
+    English articles, and Chinese ones when they are embedded through their glosses. The
+    item's ``language`` decides for other texts when known; otherwise a guess from its words.
     """
+    if _glossary_for(item.title, item.text) is not None:
+        return True
     if item.language:
         return item.language.lower().startswith("en")
-    sample = f"{item.title} {item.text[:600]}"
+    sample = _sample(item.title, item.text)
     return cjk_share(sample) < CJK_SHARE and guess_latin_language(sample) == "en"
+
+
+def _sample(title: str, text: str) -> str:
+    """The part of an article its language is judged on."""
+    return f"{title} {text[:600]}"
+
+
+def _glossary_for(title: str, text: str) -> Glossary | None:
+    """The glossary when the article is Chinese and the glossary is installed, else None."""
+    return glossary() if is_chinese(_sample(title, text)) else None
 
 
 def cjk_share(text: str) -> float:
