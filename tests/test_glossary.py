@@ -12,6 +12,7 @@ from herald.cluster import online
 from herald.cluster.online import ClusterItem, OnlineClusterer, embedding_text
 from herald.nlp import glossary as gl
 from herald.nlp.embed import MiniLMEmbedder
+from herald.pipeline import cluster_step
 
 SAMPLE = """\
 # CC-CEDICT sample
@@ -98,3 +99,13 @@ def test_chinese_and_english_coverage_of_one_story_meet(shared_data: Path) -> No
     clusterer = OnlineClusterer()
     keys = {clusterer.add(item).story_key for item in items}
     assert len(keys) == 1
+
+
+def test_a_chinese_story_gets_main_entities_spelled_as_the_glosses_spell_them() -> None:
+    titles = ["飓风菲奥娜前往百慕大，波多黎各多达8人死亡", "飓风袭击波多黎各后前往百慕大"]
+    at = datetime(2022, 9, 22, tzinfo=UTC)
+    items = [ClusterItem(str(i), t, "", "", at, "", None) for i, t in enumerate(titles)]
+    state = online.rebuild_state(1, items)
+    found = cluster_step._main_entities(state, titles)
+    assert "Bermuda" in found and "Puerto Rico" in found
+    assert all(not gl.is_chinese(name) for name in found)

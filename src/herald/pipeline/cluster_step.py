@@ -37,6 +37,7 @@ from herald.cluster.topics import topic_of_centroid, working_title
 from herald.executor.locks import stage_lock
 from herald.executor.models import Models
 from herald.nlp.embed import Vectors, from_bytes, to_bytes
+from herald.nlp.glossary import english_gloss
 from herald.pipeline.progress import NoProgress, Progress
 from herald.types import Article
 
@@ -181,10 +182,17 @@ def _save_story(h: Herald, clusterer: OnlineClusterer, key: int) -> None:
 
 
 def _main_entities(state: StoryState, titles: Sequence[str]) -> tuple[str, ...]:
-    """Named entities of the latest headlines (spaCy); the clusterer's when none are found."""
+    """Named entities of the latest headlines (spaCy); the clusterer's when none are found.
+
+    The clusterer's entities of a Chinese story come from the headlines' English glosses
+    (:mod:`herald.nlp.glossary`), so they are spelled as the glosses spell them ("Bermuda").
+    """
     recent = titles[-ENTITY_TITLES:]
     found = main_entities(recent, limit=12)
-    return found or tuple(filter(None, (as_written(k, recent) for k in state.main_entities(12))))
+    if found:
+        return found
+    written = [*recent, *filter(None, map(english_gloss, recent))]
+    return tuple(filter(None, (as_written(k, written) for k in state.main_entities(12))))
 
 
 def as_written(key: str, titles: Sequence[str]) -> str:
