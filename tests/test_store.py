@@ -401,6 +401,26 @@ def test_merge_keeps_every_member(store: Store) -> None:
     assert [s.story.id for s in store.active_story_states(NOW - timedelta(days=1))] == [third]
 
 
+def test_split_moves_members_and_nothing_is_lost(store: Store) -> None:
+    one, two, three = _two_outlets_three_articles(store)
+    source = store.create_story("Both", NOW, NOW)
+    store.assign_articles([(one, source, None), (two, source, None), (three, source, None)])
+    store.recount_story(source)
+    assert {a.id for a in store.articles_by_ids([three, one, 10_000])} == {one, three}
+    assert store.articles_by_ids([]) == []
+
+    target = store.create_story("", NOW, NOW)
+    store.move_articles([three], target)
+    for sid in (source, target):
+        store.recount_story(sid)
+
+    assert [a.id for a in store.story_articles(source)] == [one, two]
+    assert [a.id for a in store.story_articles(target)] == [three]
+    assert (store.get_story(source).article_count, store.get_story(target).article_count) == (2, 1)
+    assert store.stale_story_ids() == []
+    assert store.count("articles") == 3
+
+
 def test_removing_a_source_recounts_its_stories(store: Store) -> None:
     one, two, three = _two_outlets_three_articles(store)
     sid = store.create_story("S", NOW, NOW)

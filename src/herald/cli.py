@@ -410,7 +410,8 @@ def cluster(executor: ExecutorOpt = None, ray_address: RayAddressOpt = None) -> 
     with RichProgress(console) as p:
         report = run_cluster(herald(executor_overrides(executor, ray_address)), p)
     console.print(
-        f"{report.articles} articles: {report.new_stories} new stories, {report.merges} merges"
+        f"{report.articles} articles: {report.new_stories} new stories, {report.merges} merges, "
+        f"{report.splits} splits"
     )
 
 

@@ -31,6 +31,13 @@ to it (centroid cosine plus lexical overlap of the two stories at least
 ``merge_threshold``): the smaller story moves into the larger, the merge is reported in the
 :class:`Assignment` so the shell can re-point the members, and no member is lost.
 
+A story can also split: when it reaches ``split_min_members`` and then each time it has
+grown by ``split_growth``, its members (read back through the injected ``load_members``) are
+divided in two by :func:`herald.cluster.split.two_way_split`; if the two parts are clearly
+apart (their merge score is below ``merge_threshold - split_margin``), the smaller part
+becomes a new story and the :class:`Assignment` reports the moved members. Without
+``load_members`` stories never split.
+
 Scale
 -----
 Only a few stories are scored per article: the ``candidates`` nearest centroids and the
@@ -55,6 +62,7 @@ import numpy as np
 import numpy.typing as npt
 
 from herald.cluster.entities import entities, guess_latin_language, terms
+from herald.cluster.split import Split, two_way_split
 from herald.cluster.story_index import Mask, StoryIndex, micros, top_slots
 from herald.nlp.glossary import Glossary, glossary, is_chinese
 
@@ -66,6 +74,7 @@ LEAD_CHARS = 200
 WORDS_CHARS = 3000
 CJK_SHARE = 0.3
 MERGE_CANDIDATES = 3
+SPLIT_MIN_PART_SHARE = 0.15
 
 
 @dataclass
@@ -80,6 +89,10 @@ class ClusterItem:
     language: str
     embedding: Vector | None
     fingerprint: str = ""
+
+
+MemberLoader = Callable[[Sequence[int | str]], Sequence[ClusterItem]]
+"""Loads the items of the given member ids (for splitting; see :mod:`herald.cluster.split`)."""
 
 
 @dataclass
@@ -102,6 +115,7 @@ class StoryState:
     members: list[int | str] = field(default_factory=list)
     fingerprints: set[str] = field(default_factory=set)
     vectors: int = 0
+    split_check_at: int = 0
 
     def __post_init__(self) -> None:
         if not self.vectors and self.mean.size and np.any(self.mean):
@@ -133,6 +147,7 @@ class Assignment:
     created: bool
     similarity: float
     merges: tuple[Merge, ...] = ()
+    splits: tuple[Split, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -337,6 +352,10 @@ class OnlineClusterer:
         merge_threshold: float = 0.8,
         candidates: int = 12,
         allocate: Callable[[], StoryKey] | None = None,
+        load_members: MemberLoader | None = None,
+        split_margin: float = 0.2,
+        split_min_members: int = 8,
+        split_growth: float = 1.5,
     ) -> None:
         self.threshold = threshold
         self.window_hours = window_hours
@@ -348,7 +367,11 @@ class OnlineClusterer:
         self.time_scale_hours = time_scale_hours
         self.merge_threshold = merge_threshold
         self.candidates = candidates
+        self.split_margin = split_margin
+        self.split_min_members = split_min_members
+        self.split_growth = split_growth
         self._allocate = allocate or _default_allocator()
+        self._load_members = load_members
         self._stories: dict[StoryKey, StoryState] = {}
         self._index = StoryIndex()
         self._fingerprints: dict[str, StoryKey] = {}
@@ -423,7 +446,11 @@ class OnlineClusterer:
         self._join(best, item, features)
         merges = self._merge_converged(best.key, item.published, active)
         target = merges[-1].target if merges else best.key
-        return Assignment(target, created=False, similarity=score, merges=merges)
+        split = self._maybe_split(target)
+        if split is not None and item.id in split.moved:
+            target = split.target
+        splits = () if split is None else (split,)
+        return Assignment(target, created=False, similarity=score, merges=merges, splits=splits)
 
     def threshold_for(self, item: ClusterItem) -> float:
         """The join threshold: lower by ``headline_offset`` for headline-only articles."""
@@ -618,6 +645,68 @@ class OnlineClusterer:
             return []
         sims = np.stack([o.centroid for o in others]) @ centroid
         return [(others[int(i)], float(sims[int(i)])) for i in np.argsort(-sims)[:MERGE_CANDIDATES]]
+
+    # ------------------------------------------------------------------ splits
+
+    def _maybe_split(self, key: StoryKey) -> Split | None:
+        """Split story ``key`` in two when it has grown into two stories (see
+        :mod:`herald.cluster.split`); checked when its size reaches ``split_min_members`` and
+        then each time it grows by ``split_growth``. Needs ``load_members``."""
+        state = self._stories[key]
+        if self._load_members is None or state.count < max(
+            self.split_min_members, state.split_check_at
+        ):
+            return None
+        state.split_check_at = math.ceil(state.count * self.split_growth)
+        items = list(self._load_members(state.members))
+        if len(items) != len(state.members):  # a split must account for every member
+            return None
+        parts = self._split_parts(state, items)
+        if parts is None:
+            return None
+        kept, moved = parts
+        return self._apply_split(state, kept, moved)
+
+    def _split_parts(
+        self, state: StoryState, items: list[ClusterItem]
+    ) -> tuple[StoryState, StoryState] | None:
+        """The two stories ``state`` would become, or None when its members do not part."""
+        features = [item_features(item) for item in items]
+        embedded = [i for i, f in enumerate(features) if f.embedding is not None]
+        if len(embedded) < self.split_min_members:
+            return None
+        vectors = np.stack([features[i].embedding for i in embedded]).astype(np.float32)  # type: ignore[misc]
+        min_part = max(3, math.ceil(SPLIT_MIN_PART_SHARE * len(embedded)))
+        mask = two_way_split(vectors, min_part)
+        if mask is None:
+            return None
+        moving = {embedded[i] for i in np.flatnonzero(mask).tolist()}
+        moved = rebuild_state(state.key, [items[i] for i in sorted(moving)])
+        kept = rebuild_state(state.key, [items[i] for i in embedded if i not in moving])
+        for i, f in enumerate(features):  # members without an embedding follow their words
+            if f.embedding is None:
+                side = moved if self._word_share(f, moved) > self._word_share(f, kept) else kept
+                _add_member(side, items[i], f)
+        apart = float(kept.centroid @ moved.centroid) + self.lexical_weight * self._story_overlap(
+            kept, moved
+        )
+        if apart >= self.merge_threshold - self.split_margin:
+            return None
+        return kept, moved
+
+    def _word_share(self, features: _Features, state: StoryState) -> float:
+        weights = self._weights(features)
+        return _weighted_overlap(weights.terms, weights.terms_total, state.terms, state.count)
+
+    def _apply_split(self, state: StoryState, kept: StoryState, moved: StoryState) -> Split:
+        """Replace ``state`` by ``kept`` (same key) and the new story ``moved``."""
+        self._forget(state.key)
+        moved.key = self._allocate()
+        kept.fingerprints |= state.fingerprints - moved.fingerprints
+        for part in (kept, moved):
+            part.split_check_at = math.ceil(part.count * self.split_growth)
+            self._remember(part)
+        return Split(state.key, moved.key, tuple(moved.members))
 
     def _story_overlap(self, a: StoryState, b: StoryState) -> float:
         """Symmetric lexical overlap of two stories' typical terms (0..1)."""

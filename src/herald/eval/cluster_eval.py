@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from herald.clock import parse_iso
-from herald.cluster.online import ClusterItem, OnlineClusterer, embedding_text
+from herald.cluster.online import ClusterItem, MemberLoader, OnlineClusterer, embedding_text
 from herald.eval.metrics import clustering_report
 from herald.nlp.embed import Embedder
 
@@ -98,11 +98,18 @@ def cluster_articles(
     embedder: Embedder | None,
     clusterer: OnlineClusterer | None = None,
 ) -> dict[str, str]:
-    """Article id -> predicted story key, clustering in order."""
-    clusterer = clusterer or OnlineClusterer()
-    for item in to_items(articles, embedder):
+    """Article id -> predicted story key, clustering in order (stories can merge and split)."""
+    items = to_items(articles, embedder)
+    clusterer = clusterer or OnlineClusterer(load_members=member_loader(items))
+    for item in items:
         clusterer.add(item)
     return {str(m): str(s.key) for s in clusterer.stories() for m in s.members}
+
+
+def member_loader(items: Sequence[ClusterItem]) -> MemberLoader:
+    """Looks up cluster items by id (what a storage shell reads back from its database)."""
+    by_id = {item.id: item for item in items}
+    return lambda ids: [by_id[i] for i in ids]
 
 
 def run_cluster_eval(

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from herald.cluster.online import OnlineClusterer
-from herald.eval.cluster_eval import EvalArticle, read_articles, to_items
+from herald.eval.cluster_eval import EvalArticle, member_loader, read_articles, to_items
 from herald.nlp.embed import Embedder
 from herald.trend.score import Coverage, TrendParams, score_stories
 
@@ -120,8 +120,9 @@ class _Grouper:
         self.position = 0
         self.groups: dict[Hashable, list[Coverage]] = {}
         self.members: dict[Hashable, list[str]] = {}
-        self.clusterer = OnlineClusterer()
+        self.ids: dict[Hashable, list[str]] = {}
         self.items = [] if gold else to_items(articles, embedder)
+        self.clusterer = OnlineClusterer(load_members=member_loader(self.items))
 
     def advance(self, at: datetime) -> None:
         while self.position < len(self.articles):
@@ -136,12 +137,35 @@ class _Grouper:
         if not self.gold:
             assignment = self.clusterer.add(self.items[index])
             for merge in assignment.merges:
-                self.groups.setdefault(merge.target, []).extend(self.groups.pop(merge.source, []))
-                self.members.setdefault(merge.target, []).extend(self.members.pop(merge.source, []))
+                self._merge(merge.source, merge.target)
+            for split in assignment.splits:
+                self._split(split.source, split.target, {str(m) for m in split.moved})
             key = assignment.story_key
         coverage = Coverage(article.published or datetime.min, article.outlet)
         self.groups.setdefault(key, []).append(coverage)
         self.members.setdefault(key, []).append(article.story)
+        self.ids.setdefault(key, []).append(article.id)
+
+    def _merge(self, source: Hashable, target: Hashable) -> None:
+        self.groups.setdefault(target, []).extend(self.groups.pop(source, []))
+        self.members.setdefault(target, []).extend(self.members.pop(source, []))
+        self.ids.setdefault(target, []).extend(self.ids.pop(source, []))
+
+    def _split(self, source: Hashable, target: Hashable, moved: set[str]) -> None:
+        """Move the coverage of the ``moved`` article ids from ``source`` to ``target``."""
+        rows = list(
+            zip(
+                self.ids.pop(source, []),
+                self.groups.pop(source, []),
+                self.members.pop(source, []),
+                strict=True,
+            )
+        )
+        for article_id, coverage, gold in rows:
+            key = target if article_id in moved else source
+            self.ids.setdefault(key, []).append(article_id)
+            self.groups.setdefault(key, []).append(coverage)
+            self.members.setdefault(key, []).append(gold)
 
     def gold_of(self, key: Hashable) -> str:
         """The gold story most of a predicted story's articles belong to."""

@@ -52,6 +52,7 @@ class ClusterReport:
     articles: int = 0
     new_stories: int = 0
     merges: int = 0
+    splits: int = 0
 
 
 def cluster(h: Herald, progress: Progress | None = None) -> ClusterReport:
@@ -69,13 +70,14 @@ def _cluster_locked(h: Herald, progress: Progress) -> ClusterReport:
     if not pending and not stale:
         progress.finish()
         return report
-    clusterer = _restore(h)
+    members = Members(h)
+    clusterer = _restore(h, members)
     _repair(h, clusterer, stale)
     batches = [pending[start : start + BATCH] for start in range(0, len(pending), BATCH)]
     texts = ([embedding_text(a.title, a.body) for a in batch] for batch in batches)
     embedded = h.executor.map_batches(embed_texts, texts)
     for batch, vectors in zip(batches, embedded, strict=True):
-        _cluster_batch(h, clusterer, batch, vectors, report)
+        _cluster_batch(h, clusterer, members, batch, vectors, report)
         progress.advance(len(batch))
     progress.finish()
     return report
@@ -94,19 +96,42 @@ def _repair(h: Herald, clusterer: OnlineClusterer, stale: Sequence[int]) -> None
         _save_story(h, clusterer, story_id)
 
 
-def make_clusterer(h: Herald) -> OnlineClusterer:
+class Members:
+    """Reads stories' members back for the clusterer's split checks: the current batch's
+    articles (not yet written) from memory, the others from the database."""
+
+    def __init__(self, h: Herald) -> None:
+        self.h = h
+        self.pending: dict[int, ClusterItem] = {}
+
+    def __call__(self, ids: Sequence[int | str]) -> list[ClusterItem]:
+        wanted = [int(i) for i in ids]
+        missing = [i for i in wanted if i not in self.pending]
+        vectors = self.h.store.article_embeddings(missing)
+        found = {
+            a.id: _item(a, from_bytes(vectors.get(a.id)))
+            for a in self.h.store.articles_by_ids(missing)
+        }
+        found.update(self.pending)
+        return [found[i] for i in wanted if i in found]
+
+
+def make_clusterer(h: Herald, members: Members | None = None) -> OnlineClusterer:
     def allocate() -> int:
         now = h.clock.now()
         return h.store.create_story("", now, now)
 
     s = h.settings
     return OnlineClusterer(
-        threshold=s.cluster_threshold, window_hours=s.cluster_window_hours, allocate=allocate
+        threshold=s.cluster_threshold,
+        window_hours=s.cluster_window_hours,
+        allocate=allocate,
+        load_members=members,
     )
 
 
-def _restore(h: Herald) -> OnlineClusterer:
-    clusterer = make_clusterer(h)
+def _restore(h: Herald, loader: Members | None = None) -> OnlineClusterer:
+    clusterer = make_clusterer(h, loader)
     since = h.clock.now() - timedelta(hours=h.settings.cluster_window_hours)
     states = []
     for saved in h.store.active_story_states(since):
@@ -132,6 +157,7 @@ def _item(a: Article, embedding: np.ndarray | None) -> ClusterItem:
 def _cluster_batch(
     h: Herald,
     clusterer: OnlineClusterer,
+    members: Members,
     batch: Sequence[Article],
     vectors: Vectors,
     report: ClusterReport,
@@ -139,22 +165,35 @@ def _cluster_batch(
     assignments: list[tuple[int, int, bytes | None]] = []
     outcomes: list[Assignment] = []
     for article, vector in zip(batch, vectors, strict=True):
-        outcome = clusterer.add(_item(article, vector))
+        item = _item(article, vector)
+        members.pending[article.id] = item
+        outcome = clusterer.add(item)
         outcomes.append(outcome)
         assignments.append((article.id, int(outcome.story_key), to_bytes(vector)))
     h.store.assign_articles(assignments)
+    members.pending.clear()
     touched = {int(o.story_key) for o in outcomes}
-    now = h.clock.now()
-    for outcome in outcomes:
+    for outcome in outcomes:  # merges and splits in the order the clusterer made them
         report.new_stories += outcome.created
-        for merge in outcome.merges:
-            h.store.merge_stories(int(merge.source), int(merge.target), now)
-            touched.discard(int(merge.source))
-            touched.add(int(merge.target))
-            report.merges += 1
+        _apply_changes(h, outcome, touched, report)
     report.articles += len(batch)
     for key in touched:
         _save_story(h, clusterer, key)
+
+
+def _apply_changes(
+    h: Herald, outcome: Assignment, touched: set[int], report: ClusterReport
+) -> None:
+    """Persist one assignment's merges, then its splits; ``touched`` gains the stories to save."""
+    for merge in outcome.merges:
+        h.store.merge_stories(int(merge.source), int(merge.target), h.clock.now())
+        touched.discard(int(merge.source))
+        touched.add(int(merge.target))
+        report.merges += 1
+    for split in outcome.splits:
+        h.store.move_articles([int(m) for m in split.moved], int(split.target))
+        touched.update((int(split.source), int(split.target)))
+        report.splits += 1
 
 
 def _save_story(h: Herald, clusterer: OnlineClusterer, key: int) -> None:

@@ -41,6 +41,8 @@ OUTLET_NAME = func.coalesce(
     func.nullif(sources.c.outlet, ""), func.nullif(sources.c.title, ""), sources.c.url
 ).label("outlet_name")
 
+ID_CHUNK = 500  # ids per IN (...) list
+
 
 @dataclass(frozen=True)
 class NewEntry:
@@ -419,6 +421,28 @@ class Store:
         )
         with self.tx() as conn:
             return {r.id: r.embedding for r in conn.execute(stmt)}
+
+    def articles_by_ids(self, article_ids: Sequence[int]) -> list[Article]:
+        """The articles with these ids (unknown ids are left out), in no particular order."""
+        out: list[Article] = []
+        ids = list(article_ids)
+        with self.tx() as conn:
+            for start in range(0, len(ids), ID_CHUNK):
+                chunk = ids[start : start + ID_CHUNK]
+                stmt = self._article_select().where(articles.c.id.in_(chunk))
+                out.extend(rows.article_from_row(r) for r in conn.execute(stmt))
+        return out
+
+    def move_articles(self, article_ids: Sequence[int], story_id: int) -> None:
+        """Re-point these articles at ``story_id`` (a story split); saving a story recounts it."""
+        ids = list(article_ids)
+        with self.tx() as conn:
+            for start in range(0, len(ids), ID_CHUNK):
+                chunk = ids[start : start + ID_CHUNK]
+                conn.execute(
+                    update(articles).where(articles.c.id.in_(chunk)).values(story_id=story_id)
+                )
+            feedcache.bump(conn)
 
     def story_articles(self, story_id: int) -> list[Article]:
         stmt = (
