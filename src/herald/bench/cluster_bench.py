@@ -11,8 +11,10 @@ What runs, in this one process:
    with ``seed``) and given publication times a few seconds apart. The real assignment path
    runs on them end to end, as the cluster step does: the bundled MiniLM embedder embeds
    ``embedding_text`` (headline plus lead paragraph) in batches of ``batch_size``, then
-   ``OnlineClusterer.add`` assigns each article. The embedder is loaded (and warmed on one
-   text) before the clock starts. This run starts from an empty clusterer (``empty_window``).
+   ``OnlineClusterer.add`` assigns each article, split checks included (the clusterer reads
+   a growing story's members back from the articles assigned so far, as the cluster step
+   reads them from the database). The embedder is loaded (and warmed on one text) before
+   the clock starts. This run starts from an empty clusterer (``empty_window``).
 2. A full window. ``window_articles`` synthetic articles are built from the real ones
    (cycled): each copy of a real article keeps its text plus a copy tag word, its embedding
    is perturbed (a per-story random direction and a per-article one, so copies form distinct
@@ -120,16 +122,29 @@ def _items(articles: Sequence[EvalArticle], vectors: Vectors, start: datetime) -
 # --------------------------------------------------------------------------- assignment
 
 
+class Assigned(dict[int | str, ClusterItem]):
+    """The real articles assigned so far, read back for split checks (a database does this
+    in production). Synthetic window members are not kept: a story holding any cannot be read
+    back whole, so it is never split (the clusterer splits only stories it can read whole)."""
+
+    def __call__(self, ids: Sequence[int | str]) -> list[ClusterItem]:
+        return [self[i] for i in ids if i in self]
+
+
 def assign(
     articles: Sequence[EvalArticle],
     embedder: Embedder,
     clusterer: OnlineClusterer,
     options: BenchOptions,
     start: datetime,
+    added: Assigned | None = None,
 ) -> tuple[dict[str, Any], Vectors]:
-    """Embed (in batches) and assign ``articles`` in order; the rates and the vectors."""
+    """Embed (in batches) and assign ``articles`` in order; the rates and the vectors.
+
+    Each assigned item is kept in ``added`` (the clusterer's member loader) when given."""
     embed_seconds = add_seconds = 0.0
     created = 0
+    added = Assigned() if added is None else added
     cpu_began = time.process_time()
     out = np.zeros((len(articles), embedder.dimensions), dtype=np.float32)
     for at in range(0, len(articles), options.batch_size):
@@ -138,6 +153,7 @@ def assign(
         vectors = embedder.embed([_embedding_text(a.title, a.text) for a in batch])
         embedded = time.perf_counter()
         for item in _items(batch, vectors, start + timedelta(seconds=2 * at)):
+            added[item.id] = item
             created += clusterer.add(item).created
         add_seconds += time.perf_counter() - embedded
         embed_seconds += embedded - began
@@ -258,12 +274,16 @@ def run_cluster_bench(
     embedder = embedder or _load_embedder()
     embedder.embed(["warm up"])
     memory: dict[str, Any] = {"rss_mb_model_loaded": current_rss_mb()}
-    empty, vectors = assign(articles, embedder, OnlineClusterer(), options, NOW)
-    clusterer = OnlineClusterer()
+    first = Assigned()
+    empty, vectors = assign(
+        articles, embedder, OnlineClusterer(load_members=first), options, NOW, first
+    )
+    added = Assigned()
+    clusterer = OnlineClusterer(load_members=added)
     window = fill_window(clusterer, articles, vectors, options, progress)
     gc.collect()
     memory.update(rss_mb_window_full=current_rss_mb(), peak_rss_mb=peak_rss_mb())
-    full, _ = assign(articles, embedder, clusterer, options, NOW + timedelta(minutes=1))
+    full, _ = assign(articles, embedder, clusterer, options, NOW + timedelta(minutes=1), added)
     memory["peak_rss_mb_after_assigning"] = peak_rss_mb()
     return {
         "benchmark": "cluster",
