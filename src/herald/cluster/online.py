@@ -670,27 +670,28 @@ class OnlineClusterer:
     def _split_parts(
         self, state: StoryState, items: list[ClusterItem]
     ) -> tuple[StoryState, StoryState] | None:
-        """The two stories ``state`` would become, or None when its members do not part."""
-        features = [item_features(item) for item in items]
-        embedded = [i for i, f in enumerate(features) if f.embedding is not None]
+        """The two stories ``state`` would become, or None when its members do not part.
+
+        The parts' centroids are compared first: when they are close even before their
+        words are, the story stays whole without rebuilding anything (most checks end here).
+        """
+        embedded = [i for i, it in enumerate(items) if it.embedding is not None and embeddable(it)]
         if len(embedded) < self.split_min_members:
             return None
-        vectors = np.stack([features[i].embedding for i in embedded]).astype(np.float32)  # type: ignore[misc]
-        min_part = max(3, math.ceil(SPLIT_MIN_PART_SHARE * len(embedded)))
-        mask = two_way_split(vectors, min_part)
-        if mask is None:
+        vectors = np.stack([np.asarray(items[i].embedding, dtype=np.float32) for i in embedded])
+        mask = two_way_split(vectors, max(3, math.ceil(SPLIT_MIN_PART_SHARE * len(embedded))))
+        limit = self.merge_threshold - self.split_margin
+        if mask is None or _cosine(vectors[mask].mean(0), vectors[~mask].mean(0)) >= limit:
             return None
         moving = {embedded[i] for i in np.flatnonzero(mask).tolist()}
         moved = rebuild_state(state.key, [items[i] for i in sorted(moving)])
         kept = rebuild_state(state.key, [items[i] for i in embedded if i not in moving])
-        for i, f in enumerate(features):  # members without an embedding follow their words
-            if f.embedding is None:
-                side = moved if self._word_share(f, moved) > self._word_share(f, kept) else kept
-                _add_member(side, items[i], f)
-        apart = float(kept.centroid @ moved.centroid) + self.lexical_weight * self._story_overlap(
-            kept, moved
-        )
-        if apart >= self.merge_threshold - self.split_margin:
+        for i in sorted(set(range(len(items))) - set(embedded)):  # no embedding: follow words
+            features = item_features(items[i])
+            near = self._word_share(features, moved) > self._word_share(features, kept)
+            _add_member(moved if near else kept, items[i], features)
+        overlap = self._story_overlap(kept, moved)
+        if float(kept.centroid @ moved.centroid) + self.lexical_weight * overlap >= limit:
             return None
         return kept, moved
 
@@ -781,6 +782,10 @@ def _weighted_overlap(
         used = counts[token]
         shared += weights[token] * (1.0 if used >= members else sqrt(used / members))
     return shared / total
+
+
+def _cosine(a: Vector, b: Vector) -> float:
+    return float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12)
 
 
 def _hours(delta: timedelta) -> float:
