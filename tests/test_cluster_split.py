@@ -53,6 +53,21 @@ def _items(titles: Sequence[str], prefix: str, embedder: MiniLMEmbedder) -> list
     ]
 
 
+def _conflated(
+    shared_data: Path, embedder: MiniLMEmbedder
+) -> tuple[list[ClusterItem], list[ClusterItem], dict[int | str, ClusterItem]]:
+    """Seven Flappy Bird and four Mt. Gox headlines, and all of them by id."""
+    flappy = _items(_headlines(shared_data, FLAPPY, 7), "f", embedder)
+    gox = _items(_headlines(shared_data, MT_GOX, 4), "g", embedder)
+    return flappy, gox, {item.id: item for item in [*flappy, *gox]}
+
+
+def _loaded(clusterer: OnlineClusterer, members: Sequence[ClusterItem]) -> OnlineClusterer:
+    """``clusterer`` holding one story, "mixed", of ``members``."""
+    clusterer.load([rebuild_state("mixed", list(members))])
+    return clusterer
+
+
 def test_two_way_split_finds_two_groups_and_respects_the_smallest_part() -> None:
     rng = np.random.default_rng(0)
     a, b = np.eye(8, dtype=np.float32)[0], np.eye(8, dtype=np.float32)[1]
@@ -69,11 +84,9 @@ def test_two_way_split_finds_two_groups_and_respects_the_smallest_part() -> None
 def test_a_story_holding_two_events_splits_and_keeps_every_member(
     shared_data: Path, embedder: MiniLMEmbedder
 ) -> None:
-    flappy = _items(_headlines(shared_data, FLAPPY, 7), "f", embedder)
-    gox = _items(_headlines(shared_data, MT_GOX, 4), "g", embedder)
-    items = {item.id: item for item in [*flappy, *gox]}
-    clusterer = OnlineClusterer(load_members=lambda ids: [items[i] for i in ids])
-    clusterer.load([rebuild_state("mixed", [*flappy[:6], *gox])])
+    flappy, gox, items = _conflated(shared_data, embedder)
+    loader = OnlineClusterer(load_members=lambda ids: [items[i] for i in ids])
+    clusterer = _loaded(loader, [*flappy[:6], *gox])
 
     assignment = clusterer.add(flappy[6])
 
@@ -96,15 +109,12 @@ def test_a_story_holding_two_events_splits_and_keeps_every_member(
 def test_without_a_member_loader_or_with_members_missing_nothing_splits(
     shared_data: Path, embedder: MiniLMEmbedder
 ) -> None:
-    flappy = _items(_headlines(shared_data, FLAPPY, 7), "f", embedder)
-    gox = _items(_headlines(shared_data, MT_GOX, 4), "g", embedder)
-    items = {item.id: item for item in [*flappy, *gox]}
-    no_loader = OnlineClusterer()
-    no_loader.load([rebuild_state("mixed", [*flappy[:6], *gox])])
+    flappy, gox, items = _conflated(shared_data, embedder)
+    no_loader = _loaded(OnlineClusterer(), [*flappy[:6], *gox])
     assert not no_loader.add(flappy[6]).splits
 
-    partial = OnlineClusterer(load_members=lambda ids: [items[i] for i in ids if i != "g0"])
-    partial.load([rebuild_state("mixed", [*flappy[:6], *gox])])
+    lossy = OnlineClusterer(load_members=lambda ids: [items[i] for i in ids if i != "g0"])
+    partial = _loaded(lossy, [*flappy[:6], *gox])
     assert not partial.add(flappy[6]).splits
     assert partial.story("mixed").count == 11
 
@@ -136,6 +146,7 @@ def test_the_cluster_step_splits_a_stored_story(
         moved_to = {a.story_id for a in h.store.articles_by_ids([a.id for a in old])} - {sid}
         assert len(moved_to) == 1
         (new_sid,) = moved_to
+        assert new_sid is not None
         assert {a.title for a in h.store.story_articles(new_sid)} == set(gox)
         assert h.store.get_story(sid).article_count == 7
         assert h.store.get_story(new_sid).article_count == 4
