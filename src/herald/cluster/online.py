@@ -34,9 +34,9 @@ to it (centroid cosine plus lexical overlap of the two stories at least
 A story can also split: when it reaches ``split_min_members`` and then each time it has
 grown by ``split_growth``, its members (read back through the injected ``load_members``) are
 divided in two by :func:`herald.cluster.split.two_way_split`; if the two parts are clearly
-apart (their merge score is below ``merge_threshold - split_margin``), the smaller part
-becomes a new story and the :class:`Assignment` reports the moved members. Without
-``load_members`` stories never split.
+apart (centroid cosine below ``split_max_cosine`` and merge score below ``merge_threshold -
+split_margin``), the smaller part becomes a new story and the :class:`Assignment` reports
+the moved members. Without ``load_members`` stories never split.
 
 Scale
 -----
@@ -356,6 +356,7 @@ class OnlineClusterer:
         split_margin: float = 0.2,
         split_min_members: int = 8,
         split_growth: float = 1.5,
+        split_max_cosine: float = 0.35,
     ) -> None:
         self.threshold = threshold
         self.window_hours = window_hours
@@ -370,6 +371,7 @@ class OnlineClusterer:
         self.split_margin = split_margin
         self.split_min_members = split_min_members
         self.split_growth = split_growth
+        self.split_max_cosine = split_max_cosine
         self._allocate = allocate or _default_allocator()
         self._load_members = load_members
         self._stories: dict[StoryKey, StoryState] = {}
@@ -681,7 +683,9 @@ class OnlineClusterer:
         vectors = np.stack([np.asarray(items[i].embedding, dtype=np.float32) for i in embedded])
         mask = two_way_split(vectors, max(3, math.ceil(SPLIT_MIN_PART_SHARE * len(embedded))))
         limit = self.merge_threshold - self.split_margin
-        if mask is None or _cosine(vectors[mask].mean(0), vectors[~mask].mean(0)) >= limit:
+        if mask is None or _cosine(vectors[mask].mean(0), vectors[~mask].mean(0)) >= min(
+            limit, self.split_max_cosine
+        ):
             return None
         moving = {embedded[i] for i in np.flatnonzero(mask).tolist()}
         moved = rebuild_state(state.key, [items[i] for i in sorted(moving)])
