@@ -66,6 +66,16 @@ def test_working_title_is_the_most_central(embedder: MiniLMEmbedder) -> None:
     assert title in {clean_title(t) for t in titles[:2]}
 
 
+def test_working_title_is_written_like_most_headlines() -> None:
+    english = ["Hurricane Fiona heads to Bermuda", "Fiona nears Bermuda after Puerto Rico"]
+    chinese = "飓风菲奥娜前往百慕大，波多黎各多达8人死亡"
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [0.7, 0.7]], dtype=np.float32)
+    # the Chinese headline is the most central, but most headlines are English
+    assert working_title([*english, chinese], vectors) == english[0]
+    assert working_title([chinese, chinese + "！", english[0]], vectors) == chinese
+    assert working_title([english[0], chinese], None) == english[0]  # a tie: English
+
+
 def test_working_title_without_embeddings() -> None:
     assert working_title(["A - X", "B story here", "B story here"], None) == "B story here"
     assert working_title([], np.zeros((0, 384), dtype=np.float32)) == ""

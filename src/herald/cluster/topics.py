@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from herald.nlp.embed import Embedder, Vectors, normalize
+from herald.nlp.glossary import is_chinese
 
 TOPICS: dict[str, tuple[str, ...]] = {
     "world": (
@@ -119,7 +120,8 @@ def clean_title(title: str) -> str:
 
 
 def working_title(titles: Sequence[str], embeddings: Vectors | None) -> str:
-    """The most central headline of a story (closest to the mean embedding), cleaned.
+    """The most central headline of a story (closest to the mean embedding), cleaned, among
+    the headlines written like most of them (Chinese or not).
 
     Without embeddings (or with a mismatched count) the most common cleaned title wins.
     """
@@ -127,9 +129,21 @@ def working_title(titles: Sequence[str], embeddings: Vectors | None) -> str:
     candidates = [i for i, t in enumerate(cleaned) if t]
     if not candidates:
         return ""
+    usable = _in_majority_script(cleaned, candidates)
     if embeddings is None or len(embeddings) != len(titles):
-        return cleaned[max(candidates, key=lambda i: (cleaned.count(cleaned[i]), -i))]
-    vectors = np.asarray(embeddings, dtype=np.float32)[candidates]
-    centre = vectors.mean(axis=0)
-    best = candidates[int(np.argmax(vectors @ centre))]
+        return cleaned[max(usable, key=lambda i: (cleaned.count(cleaned[i]), -i))]
+    vectors = np.asarray(embeddings, dtype=np.float32)
+    centre = vectors[candidates].mean(axis=0)
+    best = usable[int(np.argmax(vectors[usable] @ centre))]
     return cleaned[best]
+
+
+def _in_majority_script(titles: Sequence[str], candidates: Sequence[int]) -> list[int]:
+    """The candidates written like most of them: Chinese headlines, or the others (on a tie,
+    the others: Herald's pages are in English). A story covered mostly in English gets an
+    English working title even when a Chinese headline is the most central (Chinese
+    headlines are compared through their glosses, see :mod:`herald.nlp.glossary`)."""
+    chinese = [i for i in candidates if is_chinese(titles[i])]
+    found = set(chinese)
+    others = [i for i in candidates if i not in found]
+    return chinese if len(chinese) > len(others) else others
