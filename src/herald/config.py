@@ -134,7 +134,7 @@ HELP: dict[str, str] = {
     "executor": "Where the stages' work runs: local (this machine) or ray (a Ray cluster;"
     " needs PostgreSQL, see docs/deploy.md).",
     "ray_address": "Address of the Ray cluster for executor = ray (e.g. 10.0.0.5:6379, or auto).",
-    "cluster_threshold": "Cosine similarity an article needs to join a story.",
+    "cluster_threshold": "Combined score an article needs to join a story (docs/clustering.md).",
     "cluster_window_hours": "Stories older than this (last article) take no new articles.",
     "trend_half_life_hours": "Half-life of an article's weight in the trending score.",
     "trend_threshold": "Score a story with enough outlets needs to be labelled trending.",
