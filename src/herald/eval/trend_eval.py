@@ -118,11 +118,16 @@ class _Grouper:
         self.articles = articles
         self.gold = gold
         self.position = 0
-        self.groups: dict[Hashable, list[Coverage]] = {}
-        self.members: dict[Hashable, list[str]] = {}
-        self.ids: dict[Hashable, list[str]] = {}
+        self.ids: dict[Hashable, list[str]] = {}  # story key -> member article ids
+        self.coverage: dict[str, Coverage] = {}
+        self.story: dict[str, str] = {}  # article id -> gold story
         self.items = [] if gold else to_items(articles, embedder)
         self.clusterer = OnlineClusterer(load_members=member_loader(self.items))
+
+    @property
+    def groups(self) -> dict[Hashable, list[Coverage]]:
+        """Each story's coverage so far."""
+        return {key: [self.coverage[i] for i in ids] for key, ids in self.ids.items()}
 
     def advance(self, at: datetime) -> None:
         while self.position < len(self.articles):
@@ -137,39 +142,23 @@ class _Grouper:
         if not self.gold:
             assignment = self.clusterer.add(self.items[index])
             for merge in assignment.merges:
-                self._merge(merge.source, merge.target)
+                self.ids.setdefault(merge.target, []).extend(self.ids.pop(merge.source, []))
             for split in assignment.splits:
                 self._split(split.source, split.target, {str(m) for m in split.moved})
             key = assignment.story_key
-        coverage = Coverage(article.published or datetime.min, article.outlet)
-        self.groups.setdefault(key, []).append(coverage)
-        self.members.setdefault(key, []).append(article.story)
+        self.coverage[article.id] = Coverage(article.published or datetime.min, article.outlet)
+        self.story[article.id] = article.story
         self.ids.setdefault(key, []).append(article.id)
 
-    def _merge(self, source: Hashable, target: Hashable) -> None:
-        self.groups.setdefault(target, []).extend(self.groups.pop(source, []))
-        self.members.setdefault(target, []).extend(self.members.pop(source, []))
-        self.ids.setdefault(target, []).extend(self.ids.pop(source, []))
-
     def _split(self, source: Hashable, target: Hashable, moved: set[str]) -> None:
-        """Move the coverage of the ``moved`` article ids from ``source`` to ``target``."""
-        rows = list(
-            zip(
-                self.ids.pop(source, []),
-                self.groups.pop(source, []),
-                self.members.pop(source, []),
-                strict=True,
-            )
-        )
-        for article_id, coverage, gold in rows:
+        """Move the ``moved`` article ids from ``source`` to ``target``."""
+        for article_id in self.ids.pop(source, []):
             key = target if article_id in moved else source
             self.ids.setdefault(key, []).append(article_id)
-            self.groups.setdefault(key, []).append(coverage)
-            self.members.setdefault(key, []).append(gold)
 
     def gold_of(self, key: Hashable) -> str:
         """The gold story most of a predicted story's articles belong to."""
-        return Counter(self.members[key]).most_common(1)[0][0]
+        return Counter(self.story[i] for i in self.ids[key]).most_common(1)[0][0]
 
 
 def run_trend_eval(
@@ -207,8 +196,9 @@ def evaluate_stream(
     for at in checkpoints([a.published for a in articles if a.published]):
         grouper.advance(at)
         target = future_top(articles, at)
+        groups = grouper.groups
         for name, ranker in rankers.items():
-            ranked = ranker(grouper.groups, at)[:TOP]
+            ranked = ranker(groups, at)[:TOP]
             as_gold = [grouper.gold_of(k) for k in ranked]
             scores[name].append((precision_at(as_gold, target), ndcg_at(as_gold, target)))
             if name == "trend":
