@@ -11,8 +11,10 @@ delayed ACK (uvicorn issue #3149). A socket made with ``IPPROTO_TCP`` avoids tha
 Worker processes start fresh interpreters (``multiprocessing``'s spawn): each builds its own
 ``Herald`` from the settings in the environment (``HERALD_*`` variables and ``HERALD_CONFIG``,
 which the parent sets to the file it read), on the database the parent has migrated already.
-Workers share nothing but the database: every cache of the web app is keyed by a version read
-from it (``herald.store.feedcache``), so they all serve the same pages.
+Workers share nothing but the database (every cache of the web app is keyed by a version read
+from it, ``herald.store.feedcache``, so they all serve the same pages) and a board where each
+posts how many connections it serves, so that none holds more than its share
+(``herald.web.balance``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,8 +48,12 @@ def app_from_env() -> FastAPI:
     from herald.app import make_herald
     from herald.config import load_settings
     from herald.web.app import create_app
+    from herald.web.balance import BOARD_ENV, ConnectionBalancer
 
-    return for_serving(create_app(make_herald(load_settings(None), migrate=False)))
+    app = for_serving(create_app(make_herald(load_settings(None), migrate=False)))
+    if board := os.environ.get(BOARD_ENV):
+        app.add_middleware(ConnectionBalancer, board=Path(board))
+    return app
 
 
 def for_serving(app: FastAPI) -> FastAPI:
@@ -115,6 +122,8 @@ def run_server(
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from herald.web.balance import BOARD_ENV, make_board
+
     host, port = sock.getsockname()[:2]
     options = {"host": host, "port": port, "log_level": log_level, "access_log": False}
     if workers <= 1 and app is not None:
@@ -123,7 +132,12 @@ def run_server(
     if config_file is not None:
         os.environ["HERALD_CONFIG"] = str(Path(config_file).resolve())
     config = uvicorn.Config(APP_FACTORY, factory=True, workers=max(workers, 1), **options)
-    if workers > 1:
-        Multiprocess(config, sockets=[sock]).run()
-    else:
+    if workers <= 1:
         uvicorn.Server(config).run(sockets=[sock])
+        return
+    with tempfile.TemporaryDirectory(prefix="herald-workers-") as board:
+        os.environ[BOARD_ENV] = str(make_board(Path(board), workers))
+        try:
+            Multiprocess(config, sockets=[sock]).run()
+        finally:
+            os.environ.pop(BOARD_ENV, None)
