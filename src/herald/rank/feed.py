@@ -19,7 +19,7 @@ many readers with numpy.
 from __future__ import annotations
 
 import math
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -306,44 +306,35 @@ class _Groups:
         queue = pool.group[keep] * 2 + scored.explore_ok[keep].astype(np.intp)
         # By queue, then best first: (-score, -last seen, story id), the last two from
         # ``freshest`` (a sort is stable).
-        order = keep[np.lexsort((-scored.total[keep], queue))]
-        by_queue = pool.group[order] * 2 + scored.explore_ok[order].astype(np.intp)
+        by_rank = np.lexsort((-scored.total[keep], queue))
+        order, by_queue = keep[by_rank], queue[by_rank]
         # No more than ``limit`` cards come from one queue: only the first of each are kept.
         change = np.ones(len(order), dtype=np.bool_)
         np.not_equal(by_queue[1:], by_queue[:-1], out=change[1:])
         first = np.flatnonzero(change)
         sizes = np.diff(np.append(first, len(order)))
-        place = np.arange(len(order)) - np.repeat(first, sizes)
-        taken = order[place < limit]
-        queues = by_queue[place < limit].tolist()
-        candidates = taken.tolist()
+        kept = (np.arange(len(order)) - np.repeat(first, sizes)) < limit
+        taken, taken_queue = order[kept], by_queue[kept]
+        # The queues are runs of ``taken``: each one's head position and end.
+        starts = np.flatnonzero(np.append(True, taken_queue[1:] != taken_queue[:-1]))
+        starts = starts[starts < len(taken)]  # none when nothing is left
+        ends = np.append(starts[1:], len(taken))[: len(starts)]
+        keys = taken_queue[starts].tolist()
+        self.heads: dict[int, int] = dict(zip(keys, starts.tolist(), strict=True))
+        self.ends: dict[int, int] = dict(zip(keys, ends.tolist(), strict=True))
         # Each candidate's order within its queue: the topic penalty adds to its first part.
-        self.rank: dict[int, tuple[float, float, int]] = dict(
-            zip(
-                candidates,
-                zip(
-                    (-scored.total[taken]).tolist(),
-                    (-pool.seen[taken]).tolist(),
-                    pool.ids[taken].tolist(),
-                    strict=True,
-                ),
-                strict=True,
-            )
-        )
-        self.queues: dict[int, deque[int]] = {}
-        for key, n in zip(queues, candidates, strict=True):
-            found = self.queues.get(key)
-            if found is None:
-                found = self.queues[key] = deque()
-            found.append(n)
-        self.meta = {k: pool.group_keys[k >> 1] for k in self.queues}
+        self.candidates: list[int] = taken.tolist()
+        self.scores: list[float] = (-scored.total[taken]).tolist()
+        self.seen: list[float] = (-pool.seen[taken]).tolist()
+        self.ids: list[int] = pool.ids[taken].tolist()
+        self.meta = {k: pool.group_keys[k >> 1] for k in self.heads}
         self.caps = {kind: TYPE_CAPS.get(kind, TOPIC_CAP_WINDOW) for _, kind in self.meta.values()}
         self.topics: Counter[str] = Counter()
         self.types: Counter[str] = Counter()
         self.count = 0
 
     def __bool__(self) -> bool:
-        return bool(self.queues)
+        return bool(self.heads)
 
     def pick(self, explore: bool) -> int | None:
         """The best allowed head, taken off its queue; None when no queue may give one."""
@@ -351,13 +342,14 @@ class _Groups:
         topics, types = self.topics, self.types
         topics_full, kinds = False, set()
         if capped:
-            live = [self.meta[k] for k in self.queues]
+            live = [self.meta[k] for k in self.heads]
             topics_full = all(topics[t] >= TOPIC_CAP for t, _ in live)
             kinds = {kind for _, kind in live}
         best = math.inf
         best_key: tuple[float, float, int] | None = None
         chosen = -1
-        for k, q in self.queues.items():
+        scores, seen_at, ids = self.scores, self.seen, self.ids
+        for k, at in self.heads.items():
             if explore and not k & 1:
                 continue
             topic, kind = self.meta[k]
@@ -367,19 +359,20 @@ class _Groups:
             ):
                 continue  # the first page's caps per topic and per story type, relaxed when
                 # nothing else is left
-            score, seen, story = self.rank[q[0]]
-            adjusted = TOPIC_PENALTY * topics[topic] + score
+            adjusted = TOPIC_PENALTY * topics[topic] + scores[at]
             if adjusted > best:
                 continue
-            key = (adjusted, seen, story)  # ties: the freshest, then the lowest story id
+            key = (adjusted, seen_at[at], ids[at])  # ties: the freshest, then the lowest story id
             if best_key is None or key < best_key:
                 best, best_key, chosen = adjusted, key, k
         if best_key is None:
             return None
-        q = self.queues[chosen]
-        n = q.popleft()
-        if not q:
-            del self.queues[chosen]
+        at = self.heads[chosen]
+        n = self.candidates[at]
+        if at + 1 < self.ends[chosen]:
+            self.heads[chosen] = at + 1
+        else:
+            del self.heads[chosen]
         topic, kind = self.meta[chosen]
         topics[topic] += 1
         types[kind] += 1
