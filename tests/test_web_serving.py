@@ -159,6 +159,30 @@ def test_a_server_app_runs_its_endpoints_on_web_threads_threads(
         gc.unfreeze()
 
 
+@pytest.mark.parametrize("inline", [True, False])
+def test_feed_and_story_reads_run_on_the_loop_or_on_threads_as_set(
+    herald: Herald, cookies: list[str], monkeypatch: pytest.MonkeyPatch, inline: bool
+) -> None:
+    import threading
+
+    threads: list[str] = []
+    real = queries.reader_feed
+
+    def spy(*args: object, **kwargs: object) -> object:
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(queries, "reader_feed", spy)
+    served = replace(herald, settings=replace(herald.settings, web_inline=inline))
+    with TestClient(create_app(served)) as client:
+        loop_thread = client.portal.call(lambda: threading.current_thread().name)  # type: ignore[union-attr]
+        assert page(client, "/", cookies[0])  # the feed page
+        response = client.get("/api/v1/feed", headers={"cookie": cookies[0]})
+        assert response.status_code == 200 and response.json()["items"]
+    assert len(threads) == 2  # one feed read for each
+    assert [name == loop_thread for name in threads] == [inline, inline]
+
+
 def test_story_pages_are_the_same_kept_and_fresh(herald: Herald, cookies: list[str]) -> None:
     client = TestClient(create_app(herald))
     with herald.store.tx() as conn:

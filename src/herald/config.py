@@ -80,6 +80,7 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     web_threads: int = 2
+    web_inline: bool = True
     secret_key: str = ""
     feed_days: float = 3.0
     session_days: float = 30.0
@@ -163,6 +164,9 @@ HELP: dict[str, str] = {
     "web_threads": "Threads per web worker process for page and API work. Few keep requests"
     " first come, first served on a busy CPU (2 measured best here); raise it when the"
     " database is far away, so that workers overlap its round trips.",
+    "web_inline": "Run the feed and story reads on each web worker's event loop, with no hand-off"
+    " to a thread (less CPU per page with a local database); off: on web_threads threads,"
+    " which overlap round trips to a database far away.",
     "secret_key": "Key signing cookies and CSRF tokens (empty: made once, kept in the database).",
     "feed_days": "Days of stories a reader's feed draws from.",
     "session_days": "Days a reader stays logged in (a session's lifetime).",

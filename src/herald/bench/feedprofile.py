@@ -19,6 +19,7 @@ overstates the database's share and understates Python's.
 from __future__ import annotations
 
 import cProfile
+import inspect
 import pstats
 import time
 from collections import defaultdict
@@ -104,9 +105,10 @@ def profile_endpoint(
 
 def _caller(app: FastAPI, path: str) -> Callable[[bytes], None]:
     """A function running the GET endpoint of ``path`` for a ``Cookie`` header value."""
-    endpoint = _find_endpoint(app.routes, "", path)
-    if endpoint is None:
+    found = _find_endpoint(app.routes, "", path)
+    if found is None:
         raise ConfigError(f"the web app has no GET route {path}")
+    endpoint = inspect.unwrap(found)  # the sync function under ``herald.web.inline.read_route``
 
     def call(cookie: bytes) -> None:
         request = Request(_scope(app, path, cookie))

@@ -12,6 +12,7 @@ from herald.exceptions import NotFoundError
 from herald.types import WriteupStatus
 from herald.web import queries, serialize
 from herald.web.context import current_reader, current_visit, feed_version, herald_of
+from herald.web.inline import read_route
 from herald.web.newsroom import correction_json, related_json
 from herald.write.dateline import labels
 
@@ -23,6 +24,7 @@ router = APIRouter(prefix="/api/v1", tags=["api"])
     summary="The feed of the cookie's reader, or the anonymous feed",
     response_model=dict[str, Any],
 )
+@read_route
 def api_feed(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,

@@ -22,6 +22,7 @@ from herald.web.context import (
     form_token,
     herald_of,
 )
+from herald.web.inline import read_route
 from herald.web.security import safe_next
 from herald.write.dateline import labels
 
@@ -67,6 +68,7 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
 
 
 @router.get("/")
+@read_route
 def feed_page(request: Request, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1) -> Response:
     herald = herald_of(request)
     visit = current_visit(request)
@@ -109,6 +111,7 @@ def feed_page(request: Request, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] =
 
 
 @router.get("/stories/{story_id}")
+@read_route
 def story_page(request: Request, story_id: Annotated[int, Path(ge=1)]) -> Response:
     herald = herald_of(request)
     store = herald.store
