@@ -106,6 +106,30 @@ def test_one_pool_ranks_later_moments_as_a_pool_built_then(seed: int) -> None:
             ]
 
 
+def test_moments_with_the_same_candidates_share_one_build_and_rank_alike() -> None:
+    rng = random.Random(7)
+    stories, writeups, outlets, regions = news(rng, 80)
+    kept = build_pool(stories, writeups, outlets, NOW, days=3.0, regions=regions, limit=30)
+    shared = 0
+    previous = None
+    for minutes in range(1, 240, 7):
+        later = NOW + timedelta(minutes=minutes)
+        live = kept.live(later)
+        assert live.now == later
+        if previous is not None and previous.ids.tolist() == live.ids.tolist():
+            assert live.items is previous.items and live.group is previous.group
+            shared += 1
+        previous = live
+        fresh = build_pool(stories, writeups, outlets, later, days=3.0, regions=regions, limit=30)
+        for profile in profiles(rng)[:3]:
+            ours = rank_pool(kept, profile, limit=15, at=later)
+            theirs = rank_pool(fresh, profile, limit=15, at=later)
+            assert [(c.story.id, c.reason, c.score, c.outlets) for c in ours] == [
+                (c.story.id, c.reason, c.score, c.outlets) for c in theirs
+            ]
+    assert shared > 0  # most minutes keep the candidates of the minute before
+
+
 def test_the_cut_counts_pulled_stories_as_a_query_would() -> None:
     stories = [story(i, trend=10.0 - i) for i in range(1, 7)]
     writeups = {2: writeup(2, Status.PULLED)}

@@ -18,6 +18,7 @@ window are a subset of those it holds).
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 from collections import Counter
@@ -180,6 +181,7 @@ class Pool:
         self.unit_rows = unit(self.centroids) if self.centroids is not None else None
         self._windows: dict[datetime, Window] = {}
         self._moments: dict[datetime, Pool] = {}
+        self._last_live: tuple[Ints, Pool] | None = None  # the latest moment's candidates
         self._lock = threading.RLock()  # ``live`` holds it while ``window`` takes it too
 
     def __len__(self) -> int:
@@ -226,13 +228,33 @@ class Pool:
         live = self.window(at).live
         if at == self.now and len(live) == len(self):
             return self
-        raw = self.raw_centroids
-        return Pool(
-            [self.items[n] for n in live.tolist()],
-            None if raw is None else raw[live],
-            now=at,
-            days=self.days,
-        )
+        last = self._last_live
+        if last is not None and np.array_equal(last[0], live):
+            # The same candidates as the moment before (the usual case, minute after
+            # minute): everything built from them is shared, only the moment is new.
+            found = last[1].moved(at)
+        else:
+            raw = self.raw_centroids
+            found = Pool(
+                [self.items[n] for n in live.tolist()],
+                None if raw is None else raw[live],
+                now=at,
+                days=self.days,
+            )
+        self._last_live = (live, found)
+        return found
+
+    def moved(self, at: datetime) -> Pool:
+        """This pool for ranking at ``at`` by default: its candidates and everything built
+        from them (none of it depends on the moment, and none of it is changed after it is
+        built) are shared; the per-moment caches are new."""
+        other = copy.copy(self)
+        other.now = at
+        other._windows = {}
+        other._moments = {}
+        other._last_live = None
+        other._lock = threading.RLock()
+        return other
 
     def _window(self, at: datetime) -> Window:
         start = micros(at - timedelta(days=self.days)) if math.isfinite(self.days) else None
