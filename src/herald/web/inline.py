@@ -10,21 +10,13 @@ seed, 1,000 feed pages, process CPU time), 4.3-5.9 ms per feed page on a thread 
 ``read_route`` makes such an endpoint async: with ``web_inline`` (the default) it runs on the
 loop itself; without it, on ``web_threads`` threads as before, which lets a worker overlap the
 round trips to a database far away while other requests compute.
-
-On the loop, reads take turns behind one ``asyncio.Lock``: a lock wakes its waiters one per
-loop iteration, and the loop polls its sockets between iterations, so the worker reads new
-requests and accepts new connections between any two reads and serves them in the order they
-came. Without it, every request that arrived while the loop computed ran in one batch before
-the next poll, and a client that had just reconnected waited for a whole batch to be accepted
-and then for another to be served.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import ParamSpec, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -45,17 +37,8 @@ def read_route(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
         request = kwargs.get("request")
         if not isinstance(request, Request):
             raise TypeError(f"{func.__name__} must be called with its request by keyword")
-        if not request.app.state.herald.settings.web_inline:
-            return await run_in_threadpool(func, *args, **kwargs)
-        async with _turns(request.app.state):
+        if request.app.state.herald.settings.web_inline:
             return func(*args, **kwargs)
+        return await run_in_threadpool(func, *args, **kwargs)
 
     return endpoint
-
-
-def _turns(state: Any) -> asyncio.Lock:
-    """The app's queue of reads waiting their turn (made on the first read, in the loop)."""
-    turns = getattr(state, "read_turns", None)
-    if turns is None:
-        turns = state.read_turns = asyncio.Lock()
-    return cast(asyncio.Lock, turns)
