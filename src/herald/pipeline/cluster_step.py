@@ -107,12 +107,11 @@ class Members:
     def __call__(self, ids: Sequence[int | str]) -> list[ClusterItem]:
         wanted = [int(i) for i in ids]
         missing = [i for i in wanted if i not in self.pending]
-        vectors = self.h.store.article_embeddings(missing)
-        found = {
-            a.id: _item(a, from_bytes(vectors.get(a.id)))
-            for a in self.h.store.articles_by_ids(missing)
-        }
-        found.update(self.pending)
+        found = dict(self.pending)
+        if missing:
+            vectors = self.h.store.article_embeddings(missing)
+            for a in self.h.store.articles_by_ids(missing):
+                found[a.id] = _item(a, from_bytes(vectors.get(a.id)))
         return [found[i] for i in wanted if i in found]
 
 
@@ -130,7 +129,7 @@ def make_clusterer(h: Herald, members: Members | None = None) -> OnlineClusterer
     )
 
 
-def _restore(h: Herald, loader: Members | None = None) -> OnlineClusterer:
+def _restore(h: Herald, loader: Members) -> OnlineClusterer:
     clusterer = make_clusterer(h, loader)
     since = h.clock.now() - timedelta(hours=h.settings.cluster_window_hours)
     states = []

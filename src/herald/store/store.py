@@ -425,20 +425,16 @@ class Store:
     def articles_by_ids(self, article_ids: Sequence[int]) -> list[Article]:
         """The articles with these ids (unknown ids are left out), in no particular order."""
         out: list[Article] = []
-        ids = list(article_ids)
         with self.tx() as conn:
-            for start in range(0, len(ids), ID_CHUNK):
-                chunk = ids[start : start + ID_CHUNK]
+            for chunk in _id_chunks(article_ids):
                 stmt = self._article_select().where(articles.c.id.in_(chunk))
                 out.extend(rows.article_from_row(r) for r in conn.execute(stmt))
         return out
 
     def move_articles(self, article_ids: Sequence[int], story_id: int) -> None:
         """Re-point these articles at ``story_id`` (a story split); saving a story recounts it."""
-        ids = list(article_ids)
         with self.tx() as conn:
-            for start in range(0, len(ids), ID_CHUNK):
-                chunk = ids[start : start + ID_CHUNK]
+            for chunk in _id_chunks(article_ids):
                 conn.execute(
                     update(articles).where(articles.c.id.in_(chunk)).values(story_id=story_id)
                 )
@@ -893,3 +889,10 @@ def _entry_values(
         else "page fetching is off for this source",
         "content_hash": "",
     }
+
+
+def _id_chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    """``ids`` in lists of at most ``ID_CHUNK`` (one ``IN (...)`` each)."""
+    listed = list(ids)
+    for start in range(0, len(listed), ID_CHUNK):
+        yield listed[start : start + ID_CHUNK]
