@@ -18,6 +18,7 @@ from herald.extract.body import visible_text
 from herald.extract.decode import MAX_INPUT_BYTES, decode_html
 from herald.extract.html import clean_title, parse_html
 from herald.extract.metadata import parse_datetime
+from herald.extract.page import extract_page
 from herald.types import ExtractStatus
 
 POLISH_PAGE = (
@@ -192,6 +193,19 @@ def test_date_search_can_be_skipped_when_the_metadata_has_no_date(shared_data: P
     # a time the metadata states is kept either way
     bbc = extract_article(readability_page(shared_data, "bbc-1"), search_date=False)
     assert bbc.published == datetime(2015, 7, 24, 4, 36, 9, tzinfo=UTC)
+
+
+def test_byline_search_can_be_skipped_keeping_the_metadata_author(shared_data: Path) -> None:
+    # cnet names its author only in the page markup; guardian-1 in its metadata
+    page = readability_page(shared_data, "cnet")
+    searched = extract_article(page, search_date=False)
+    skipped = extract_article(page, search_date=False, search_author=False)
+    assert searched.author == "Steven Musil"
+    assert skipped.author == ""
+    assert replace(skipped, author=searched.author) == searched
+    assert extract_page(page, "", 200, None, "").extraction == skipped  # the extract step's job
+    guardian = readability_page(shared_data, "guardian-1")
+    assert extract_article(guardian, search_author=False).author == "Eleanor Ainge Roy"
 
 
 def test_visible_text_leaves_out_hidden_elements_but_keeps_their_tails() -> None:

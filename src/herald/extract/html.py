@@ -86,6 +86,7 @@ def extract_article(
     encoding: str | None = None,
     *,
     search_date: bool = True,
+    search_author: bool = True,
 ) -> Extraction:
     """Extract the article of one page; ``encoding`` is the HTTP charset hint, if any.
 
@@ -94,23 +95,31 @@ def extract_article(
     such pages): ``published`` is then only what the metadata says. The extract step passes
     it, since it stores no publication time from the page (the feed entry's time is kept).
 
+    ``search_author=False`` likewise skips trafilatura's search of the page's markup for a
+    byline (a copy of the whole page pruned and searched with three XPath expressions,
+    about 12 ms on pages whose metadata names no author, a sixth of extraction time on the
+    bench's pages): ``author`` is then what the page's metadata (JSON-LD, meta tags) says.
+
     Never raises for bad input: a page that cannot be read is an ``error`` extraction.
     """
     try:
-        return _extract(parse_html(html, encoding), url, min_chars, search_date)
+        tree = parse_html(html, encoding)
+        return _extract(tree, url, min_chars, search_date, search_author)
     except ExtractionError as e:
         return Extraction(ExtractStatus.ERROR, str(e))
     except Exception as e:  # third-party code on hostile input: a failure is data
         return Extraction(ExtractStatus.ERROR, f"extraction failed: {type(e).__name__}: {e}")
 
 
-def _extract(tree: HtmlElement, url: str, min_chars: int, search_date: bool) -> Extraction:
+def _extract(
+    tree: HtmlElement, url: str, min_chars: int, search_date: bool, search_author: bool
+) -> Extraction:
     metadata = read_metadata(tree, url)
     extra = trafilatura_metadata(
         tree,
         url,
         need_date=search_date and metadata.published is None,
-        need_author=not metadata.author,
+        need_author=search_author and not metadata.author,
     )
     found = _run_trafilatura(tree, url or extra.url, extra)
     return _decide(tree, url, metadata, found, min_chars)

@@ -32,10 +32,16 @@ def extract_page(
 ) -> ExtractedPage:
     """Extract the page; its body is the extracted text if usable, else the feed summary.
 
-    The page's publication time is not searched for in its text (see ``extract_article``):
-    the step does not store it."""
+    The page's publication time is not searched for in its text, since the step does not
+    store it, and its author is the one its metadata names, without the slower search of
+    its markup for a byline (see ``extract_article``): stored authors are shown nowhere."""
     extraction = extract_article(
-        content, url, min_chars=min_chars, encoding=encoding, search_date=False
+        content,
+        url,
+        min_chars=min_chars,
+        encoding=encoding,
+        search_date=False,
+        search_author=False,
     )
     return page_signature(extraction, summary)
 
