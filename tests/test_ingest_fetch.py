@@ -16,7 +16,13 @@ import pytest
 
 from herald.config import Settings
 from herald.exceptions import BlockedError, FetchError, HeraldError, TooLargeError
-from herald.ingest.fetch import Fetcher, FetchRequest, HTTPStatusError, TooManyRedirectsError
+from herald.ingest.fetch import (
+    IDLE_CONNECTIONS,
+    Fetcher,
+    FetchRequest,
+    HTTPStatusError,
+    TooManyRedirectsError,
+)
 from herald.types import FetchResult
 from tests.support.httpserver import LocalServer, Request, Response
 
@@ -486,6 +492,25 @@ def test_concurrency_limits(
     results = run(limited, lambda f: f.fetch_many([server.url("/slow")] * 5))
     assert all(isinstance(r, FetchResult) for r in results)
     assert handler.peak == peak
+
+
+def test_a_burst_runs_in_parallel_and_leaves_few_idle_connections_open(
+    server: LocalServer, settings: Settings
+) -> None:
+    handler = Concurrency(0.15)
+    server.route("/slow", handler=handler)
+    wide = settings.with_overrides(per_host_concurrency=24, total_concurrency=24)
+
+    async def burst(fetcher: Fetcher) -> int:
+        results = await fetcher.fetch_many([server.url("/slow")] * 24)
+        assert all(isinstance(r, FetchResult) for r in results)
+        # the next request tidies the pool up to its idle limit
+        await fetcher.fetch(server.url("/slow"))
+        pool = fetcher._client._transport._pool  # type: ignore[attr-defined]
+        return len(pool.connections)
+
+    assert run(wide, burst) <= IDLE_CONNECTIONS < 24
+    assert handler.peak == 24  # busy connections are limited by the concurrency settings only
 
 
 def test_per_host_delay(server: LocalServer, settings: Settings) -> None:
