@@ -106,8 +106,7 @@ def extract_article(
     Never raises for bad input: a page that cannot be read is an ``error`` extraction.
     """
     try:
-        tree = parse_html(html, encoding)
-        return _extract(tree, url, min_chars, search_date, search_author)
+        return _extract(parse_html(html, encoding), url, min_chars, search_date, search_author)
     except ExtractionError as e:
         return Extraction(ExtractStatus.ERROR, str(e))
     except Exception as e:  # third-party code on hostile input: a failure is data
