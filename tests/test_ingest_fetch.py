@@ -464,18 +464,26 @@ def test_fetch_many_returns_failures_in_place(server: LocalServer, settings: Set
 
 
 class Concurrency:
-    """A slow handler that records how many requests it served at the same time."""
+    """A slow handler that records how many requests it served at the same time; with
+    ``until``, each request waits (at most 5 s) for that many to be in at once, so the peak
+    does not depend on how fast a loaded machine opens connections."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, until: int = 0) -> None:
         self.seconds = seconds
         self.current = 0
         self.peak = 0
         self._lock = threading.Lock()
+        self._all_in = threading.Event()
+        self._until = until
 
     def __call__(self, _request: Request) -> Response:
         with self._lock:
             self.current += 1
             self.peak = max(self.peak, self.current)
+            if self._until and self.peak >= self._until:
+                self._all_in.set()
+        if self._until:
+            self._all_in.wait(5.0)
         time.sleep(self.seconds)
         with self._lock:
             self.current -= 1
@@ -497,7 +505,7 @@ def test_concurrency_limits(
 def test_a_burst_runs_in_parallel_and_leaves_few_idle_connections_open(
     server: LocalServer, settings: Settings
 ) -> None:
-    handler = Concurrency(0.15)
+    handler = Concurrency(0.05, until=24)
     server.route("/slow", handler=handler)
     wide = settings.with_overrides(per_host_concurrency=24, total_concurrency=24)
 
