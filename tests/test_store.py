@@ -376,6 +376,24 @@ def test_story_create_assign_and_recount(store: Store) -> None:
         store.get_story(sid + 100)
 
 
+def test_newest_story_texts_lists_originals_in_stories_newest_first(store: Store) -> None:
+    one, two, three = _two_outlets_three_articles(store)
+    a = add_source(store, "gamma")
+    store.add_entries(a, [entry(4, minutes=90), entry(5, minutes=95)], NOW, False)
+    four, _outside = article_ids(store)[3:]
+    first, second = store.create_story("First", NOW, NOW), store.create_story("Second", NOW, NOW)
+    store.assign_articles([(one, first, None), (two, first, None), (three, second, None)])
+    store.assign_articles([(four, second, None)])  # five stays outside any story
+    copy = ExtractionUpdate(four, ExtractStatus.OK, "", "Summary 3.", duplicate_of=three)
+    store.save_extractions([copy])  # a wire copy: its original already speaks for it
+
+    assert store.newest_story_texts(10) == {
+        second: ["Summary 3."],
+        first: ["Summary 2.", "Summary 1."],
+    }
+    assert store.newest_story_texts(2) == {second: ["Summary 3."], first: ["Summary 2."]}
+
+
 def test_merge_keeps_every_member(store: Store) -> None:
     one, two, three = _two_outlets_three_articles(store)
     keep = store.create_story("Keep", NOW, NOW)

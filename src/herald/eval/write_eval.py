@@ -3,6 +3,10 @@
 Run ``python -m herald.eval.write_eval FILE --output OUT [--words 250]``. Each story's article is
 its sentences only (no dateline or labels) truncated to ``words`` words; ROUGE is the
 ``rouge-score`` package (F1, stemming; ROUGE-Lsum with one sentence per line).
+
+As ``herald write`` does with the newest articles of its store, the sources are first cleared of
+boilerplate (:mod:`herald.write.boilerplate`): sentences found in the documents of several of
+the file's stories. Only the documents are read for that, never the references.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from herald.nlp import text as nlp
 from herald.nlp.embed import Embedder
 from herald.types import Draft
 from herald.write.base import UNKNOWN_TIME, ComposerWriter, SourceDoc, Writer
+from herald.write.boilerplate import Boilerplate, find_boilerplate
 from herald.write.fallback import verified_draft
 
 
@@ -33,19 +38,28 @@ def read_clusters(path: str | Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
-def story_sources(story: dict[str, Any]) -> list[SourceDoc]:
-    """The story's documents as SourceDocs; ``article_id`` is the 0-based document index."""
+def story_sources(story: dict[str, Any], boilerplate: Boilerplate | None = None) -> list[SourceDoc]:
+    """The story's documents as SourceDocs, without ``boilerplate``; ``article_id`` is the
+    0-based document index."""
+    clean = boilerplate or Boilerplate()
     return [
         SourceDoc(
             article_id=i,
             outlet=doc.get("source") or "",
             url=doc.get("url") or "",
             title=doc.get("title") or "",
-            text=doc.get("text") or "",
+            text=clean.strip(doc.get("text") or ""),
             published=_parse_time(doc.get("published")),
         )
         for i, doc in enumerate(story["documents"])
     ]
+
+
+def file_boilerplate(path: str | Path) -> Boilerplate:
+    """The boilerplate among the documents of every story of a Clusters file."""
+    return find_boilerplate(
+        [doc.get("text") or "" for doc in story["documents"]] for story in read_clusters(path)
+    )
 
 
 def _parse_time(value: str | None) -> datetime:
@@ -93,11 +107,12 @@ def run_write_eval(
     cited = sentences = accepted = 0
     seconds = 0.0
     writers: Counter[str] = Counter()
+    boilerplate = file_boilerplate(path)
     with Path(output_path).open("w", encoding="utf-8") as out:
         for n, story in enumerate(read_clusters(path)):
             if limit is not None and n >= limit:
                 break
-            sources = story_sources(story)
+            sources = story_sources(story, boilerplate)
             start = time.perf_counter()
             row, ok = _write_one(story, sources, words, embedder, settings, writer, composer)
             seconds += time.perf_counter() - start
@@ -114,6 +129,7 @@ def run_write_eval(
         "cited_share": round(cited / max(sentences, 1), 4),
         "accepted_share": round(accepted / stories, 4),
         "seconds_per_story": round(seconds / stories, 3),
+        "boilerplate_sentences": float(len(boilerplate)),
     }
     metrics |= {f"written_by:{name}": float(count) for name, count in sorted(writers.items())}
     return metrics

@@ -10,6 +10,10 @@ to links only, with the verifier's reason. With a judge configured (``judge_base
 :mod:`herald.verify.judge`), one judge client per batch vetoes sentences the checks accepted;
 its vetoes and failures are in the notes too.
 
+Sources are cleared of boilerplate first (:mod:`herald.write.boilerplate`): sentences that
+the newest ``BOILERPLATE_ARTICLES`` articles of the store share across at least three stories
+(newsletter prompts, error messages, archive notices), so no writer can choose or cite them.
+
 The driver picks the stories whose sources changed; the executor writes and verifies them
 in batches where the writer and the embedder are loaded (the driver locally, model workers
 on Ray), and the driver stores each writeup (unless an editor pulled the story meanwhile).
@@ -34,6 +38,7 @@ from herald.types import Article, Story, VerifiedDraft, Writeup, WriteupStatus
 from herald.verify.judge import Judge, judge_for
 from herald.verify.sensitive import is_sensitive
 from herald.write.base import ComposerWriter, SourceDoc, Writer
+from herald.write.boilerplate import Boilerplate, find_boilerplate
 from herald.write.dateline import dateline
 from herald.write.fallback import verified_draft
 
@@ -43,6 +48,7 @@ WRITER_VERSION = "composer-1"
 MAX_SOURCES = 8
 MIN_SOURCE_CHARS = 300
 WRITE_BATCH = 1  # stories per model batch: a written story takes seconds, a links-only one none
+BOILERPLATE_ARTICLES = 3000  # newest articles searched for boilerplate each round
 
 
 @dataclass
@@ -75,6 +81,7 @@ class WriteBatch:
 
     jobs: tuple[WriteJob, ...]
     now: datetime
+    boilerplate: Boilerplate = field(default_factory=Boilerplate)
 
 
 @dataclass(frozen=True)
@@ -115,16 +122,28 @@ def _write(h: Herald, progress: Progress, story_ids: Sequence[int] | None) -> Wr
     report = WriteReport()
     stories = _candidates(h, story_ids)
     progress.start("Writing articles", len(stories))
-    batches = (
-        WriteBatch(tuple(jobs), h.clock.now())
-        for jobs in _batched(_changed(h, stories, report, progress), WRITE_BATCH)
-    )
-    for written in h.executor.map_batches(write_stories, batches):
+    jobs = _batched(_changed(h, stories, report, progress), WRITE_BATCH)
+    for written in h.executor.map_batches(write_stories, _with_boilerplate(h, jobs)):
         for item in written:
             _store(h, item, report)
             progress.advance()
     progress.finish()
     return report
+
+
+def _with_boilerplate(h: Herald, batches: Iterable[list[WriteJob]]) -> Iterator[WriteBatch]:
+    """The batches with the store's boilerplate, found once, when the first story needs
+    writing (a round where nothing changed does not look)."""
+    boilerplate: Boilerplate | None = None
+    for jobs in batches:
+        if boilerplate is None:
+            boilerplate = store_boilerplate(h)
+        yield WriteBatch(tuple(jobs), h.clock.now(), boilerplate)
+
+
+def store_boilerplate(h: Herald) -> Boilerplate:
+    """The boilerplate sentences among the store's newest articles."""
+    return find_boilerplate(h.store.newest_story_texts(BOILERPLATE_ARTICLES).values())
 
 
 def _changed(
@@ -178,6 +197,7 @@ def write_stories(models: Models, batch: WriteBatch) -> list[Written]:
                 batch.now,
                 notes.append,
                 judge,
+                batch.boilerplate,
             )
             out.append(Written(writeup, tuple(notes)))
     finally:
@@ -227,16 +247,26 @@ def _writer_key(h: Herald) -> str:
     return key
 
 
-def source_docs(articles: Sequence[Article]) -> list[SourceDoc]:
-    """One document per outlet (its longest original text), newest outlets first, at most 8."""
-    best: dict[str, Article] = {}
+def source_docs(
+    articles: Sequence[Article], boilerplate: Boilerplate | None = None
+) -> list[SourceDoc]:
+    """One document per outlet (its longest original text, without ``boilerplate``), newest
+    outlets first, at most 8."""
+    clean = boilerplate or Boilerplate()
+    best: dict[str, tuple[Article, str]] = {}
     for a in articles:
         if a.duplicate_of is not None or len(a.body) < MIN_SOURCE_CHARS:
             continue
-        if a.outlet not in best or len(a.body) > len(best[a.outlet].body):
-            best[a.outlet] = a
-    chosen = sorted(best.values(), key=lambda a: (a.published, a.id))[:MAX_SOURCES]
-    return [SourceDoc(a.id, a.outlet, a.url, a.title, a.body, a.published) for a in chosen]
+        text = clean.strip(a.body)
+        if len(text) < MIN_SOURCE_CHARS:
+            continue
+        if a.outlet not in best or len(text) > len(best[a.outlet][1]):
+            best[a.outlet] = (a, text)
+    chosen = sorted(best.values(), key=lambda found: (found[0].published, found[0].id))
+    return [
+        SourceDoc(a.id, a.outlet, a.url, a.title, text, a.published)
+        for a, text in chosen[:MAX_SOURCES]
+    ]
 
 
 def _writeup(
@@ -249,9 +279,10 @@ def _writeup(
     now: datetime,
     note: Callable[[str], None],
     judge: Judge | None = None,
+    boilerplate: Boilerplate | None = None,
 ) -> Writeup:
     outlets = {a.outlet for a in articles}
-    docs = source_docs(articles)
+    docs = source_docs(articles, boilerplate)
     if len(outlets) < settings.trend_min_outlets:
         return _links_only(
             now,

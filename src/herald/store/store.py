@@ -390,6 +390,22 @@ class Store:
         with self.tx() as conn:
             return [(r.id, r.body) for r in conn.execute(stmt)]
 
+    def newest_story_texts(self, limit: int) -> dict[int, list[str]]:
+        """Story id -> texts (or feed summaries) of the newest ``limit`` original articles
+        that belong to a story (the sample ``herald write`` finds boilerplate in)."""
+        body = func.coalesce(func.nullif(articles.c.text, ""), articles.c.summary)
+        stmt = (
+            select(articles.c.story_id, body.label("body"))
+            .where(articles.c.story_id.is_not(None), articles.c.duplicate_of.is_(None))
+            .order_by(articles.c.id.desc())
+            .limit(limit)
+        )
+        found: dict[int, list[str]] = {}
+        with self.tx() as conn:
+            for r in conn.execute(stmt):
+                found.setdefault(r.story_id, []).append(r.body or "")
+        return found
+
     def _article_select(self) -> Any:
         return select(articles, OUTLET_NAME).join(sources, sources.c.id == articles.c.source_id)
 
