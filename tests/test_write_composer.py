@@ -131,6 +131,15 @@ def test_junk_and_dangling_openings() -> None:
     assert is_junk("Is this the end of the road for the president and his party?")
     assert is_junk('He said "we will be back soon and stronger than ever before.')
     assert is_junk("By John Smith, Associated Press writer in Washington today.")
+    # Page furniture seen in real Multi-News sources: error pages, players, photo credits.
+    assert is_junk("Sorry, the page you requested could not be found.")
+    assert is_junk(
+        "If you are trying to reach a page from a bookmark, the page URL may have changed."
+    )
+    assert is_junk("Rating is available when the video has been rented.")
+    assert is_junk("Judge Neil Gorsuch was on the list of judges. | AP Photo Trump said so.")
+    assert is_junk("Buy Photo Genesee County health official Jim Henry was among those calling.")
+    assert not is_junk("The photographer said the image was taken on the first day of the march.")
     assert fix_opening("But the team said it would go ahead with the plan.", []) == (
         "The team said it would go ahead with the plan.",
         True,

@@ -35,7 +35,10 @@ _JUNK = re.compile(
     r"this (?:story|article) (?:has been|was) (?:updated|corrected)|watch the video|"
     r"listen to|download the app|@\w|\bcomments?\b|\bmailing list\b|\bloading\b|"
     r"\bwe (?:have|'ve) (?:reached|contacted)|\bour (?:readers|newsletter|site)\b|"
-    r"\b(?:ignore|disregard) (?:all |any )?(?:previous|prior|above) instructions",
+    r"\b(?:ignore|disregard) (?:all |any )?(?:previous|prior|above) instructions|"
+    r"\bap photo\b|\bbuy photo\b|\bcredit:|\bemail this\b|rating is available when|"
+    r"page you (?:requested|are looking for)|could not be found|from a bookmark|"
+    r"navigation at the top",
     re.IGNORECASE,
 )
 _CAPTION_END = re.compile(
