@@ -36,7 +36,8 @@ _WIRE_PREFIX = re.compile(
     r"^(?:[►▶•»*#\s]+|(?:[A-Z][A-Za-z.,' ]{0,40}\s)?"
     r"\((?:AP|Reuters|CNN|AFP|UPI|dpa|PA)\)\s*[-–—:]*\s*)+"
 )
-CLAUSE_MARKS = (";", " — ", " -- ", ",", " and ", " but ", " who ", " which ", " after ", " to ")
+# Where a long sentence may be cut. A comma counts only before a space: "150,000" is one number.
+CLAUSE_MARKS = (";", " — ", " -- ", ", ", " and ", " but ", " who ", " which ", " after ", " to ")
 _TRUNCATED = re.compile(r"(?:…|\.\.\.)\s*$")
 _LEADING_CLAUSE = re.compile(
     r"^(?:(?:On|In|At|By|After|Before|During|Late|Early)\b[^,]{0,40},\s+)", re.IGNORECASE
@@ -93,7 +94,11 @@ def compress(sentence: str, max_words: int, drop_attribution: bool = True) -> st
 
 
 def _cut(text: str, max_words: int) -> str:
-    """At most ``max_words`` words, preferring to stop at a clause boundary."""
+    """At most ``max_words`` words, preferring to stop at a clause boundary.
+
+    A cut between words never ends on a stopword ("in", "the") or on a number: what follows a
+    number qualifies it ("$1.2 billion", "150,000 copies", "5 percent"), and a number cut from
+    its scale or unit would say something the sources did not."""
     parts = text.split()
     if len(parts) <= max_words:
         return text
@@ -103,8 +108,10 @@ def _cut(text: str, max_words: int) -> str:
         if at > len(head) // 2:
             return head[:at].rstrip(" ,;—-")
     kept = head.split()
-    while len(kept) > 3 and kept[-1].lower().strip(",;:") in nlp.STOPWORDS:
-        kept.pop()  # never end on "in", "the", "of"...
+    while len(kept) > 3 and (
+        kept[-1].lower().strip(",;:") in nlp.STOPWORDS or any(c.isdigit() for c in kept[-1])
+    ):
+        kept.pop()
     return " ".join(kept).rstrip(",;:")
 
 
