@@ -52,7 +52,18 @@ def test_clean_title() -> None:
     )
     assert clean_title("MILEY CYRUS PERFORMS IN UNDERWEAR") == "Miley cyrus performs in underwear"
     assert clean_title("McDonald's sales fall, hampered again by bad  ...") == (
-        "McDonald's sales fall, hampered again by bad"
+        "McDonald's sales fall, hampered again by bad…"  # cut short by its feed, and says so
+    )
+
+
+def test_working_title_prefers_a_whole_headline_to_one_cut_short() -> None:
+    titles = [
+        "McDonald's US sales fall 1.4 per cent in February, hampered again by bad  ...",
+        "McDonald's Blames Weak Sales On Weather",
+    ]
+    assert working_title(titles, None) == "McDonald's Blames Weak Sales On Weather"
+    assert working_title(titles[:1], None) == (
+        "McDonald's US sales fall 1.4 per cent in February, hampered again by bad…"
     )
 
 

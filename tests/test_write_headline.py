@@ -3,7 +3,17 @@ what a number says: no cut inside "150,000", none between a number and its scale
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
+from herald.cluster.topics import working_title
+from herald.nlp.embed import MiniLMEmbedder
+from herald.write.base import SourceDoc
+from herald.write.composer import compose
 from herald.write.headline import compress, summary
+from tests.support.multinews import story_texts
+
+NOW = datetime(2024, 12, 29, 15, 0, tzinfo=UTC)
 
 FEY = (
     "Fey's first book, Bossypants, hit stores in April and sold 150,000 copies in the first month."
@@ -24,8 +34,60 @@ def test_a_cut_between_words_never_ends_on_a_number() -> None:
     assert compress(loss, 11) == "The airline said quarterly revenue in its cargo business fell"
 
 
+def test_a_headline_keeps_its_attribution_when_it_fits() -> None:
+    # A claim of the police stays theirs; only a sentence too long for a headline loses it.
+    assert compress("The suspect fled the scene in a stolen car, police said on Tuesday.", 14) == (
+        "The suspect fled the scene in a stolen car, police said on Tuesday"
+    )
+    assert compress(
+        "The ceasefire collapsed overnight near the border town after heavy shelling on both "
+        "sides, according to the Korean Central News Agency.",
+        14,
+    ) == (
+        "The ceasefire collapsed overnight near the border town after heavy shelling on both sides"
+    )
+
+
+def test_an_attribution_is_only_a_short_tail_and_a_cut_never_splits_a_name() -> None:
+    # Before: "Ueli Steck said ..." to the end counted as a trailing attribution: "Mountaineer".
+    sentence = (
+        "Mountaineer Ueli Steck said he and David Goettler were attempting to climb China's "
+        "Mount Shishapangma and saw the bodies on a glacier."
+    )
+    assert compress(sentence, 14) == (
+        "Mountaineer Ueli Steck said he and David Goettler were attempting to climb"
+    )
+    plants = (
+        "The company will cut 500 jobs in its European plants over the next two years, "
+        "Chief Executive Mary Barra said."
+    )
+    assert not compress(plants, 14).endswith("two")
+
+
 def test_a_long_summary_is_cut_before_a_number_not_after_it() -> None:
     words = " ".join("filler" for _ in range(36))
     lead = f"Officials said {words} the storm left damage estimated at 3.5 billion dollars in all."
     card = summary(lead)  # its 45th word is "3.5": the card stops before it, not at "3.5"
     assert card.endswith("the storm left damage estimated.") and "3.5" not in card
+
+
+def test_a_headline_cut_short_by_its_feed_is_not_the_articles_headline(
+    shared_data: Path,
+) -> None:
+    texts = story_texts(shared_data, "multinews-validation-7")
+    titles = [
+        "KATHMANDU, Nepal (AP) — A Swiss climber who found the long-lost bodies of a…",
+        "KATHMANDU (Reuters) - The bodies of two renowned U.S. climbers, found in Tibet 16…",
+        "The bodies of two American climbers have been found in Tibet…",
+    ]
+    sources = [
+        SourceDoc(i, f"Outlet {i}", f"https://news.example/{i}", t, text, NOW)
+        for i, (t, text) in enumerate(zip(titles, texts, strict=True))
+    ]
+    working = working_title(titles, None)  # the story's title: every headline was cut short
+    assert working.endswith("…")
+    draft = compose(working, sources, MiniLMEmbedder())
+    assert "…" not in draft.headline and not draft.headline.endswith("bodies of a")
+    assert draft.headline.split()[-1].lower() not in {"a", "of", "the", "and", "to"}
+    whole = compose("Bodies of two U.S. climbers found in Tibet", sources, MiniLMEmbedder())
+    assert whole.headline == "Bodies of two U.S. climbers found in Tibet"

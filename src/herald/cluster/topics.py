@@ -106,9 +106,11 @@ _PREFIX = re.compile(r"^(UPDATE\s*\d*|BREAKING|EXCLUSIVE|WATCH|VIDEO)\s*[-:]\s*"
 
 
 def clean_title(title: str) -> str:
-    """A headline without " - Outlet" suffixes, "UPDATE 2-" prefixes, ellipses and all caps."""
+    """A headline without " - Outlet" suffixes, "UPDATE 2-" prefixes and all caps; one cut
+    short by its feed keeps a final "…", so that it is never taken for a whole headline."""
     text = " ".join(title.split())
     text = _PREFIX.sub("", text)
+    cut_short = bool(_ELLIPSIS.search(text))
     text = _ELLIPSIS.sub("", text)
     shorter = _SUFFIX.sub("", text)
     if len(shorter) >= 20:
@@ -116,12 +118,14 @@ def clean_title(title: str) -> str:
     letters = [c for c in text if c.isalpha()]
     if letters and sum(c.isupper() for c in letters) / len(letters) > 0.8:
         text = text.capitalize()
-    return text.strip()
+    text = text.strip()
+    return f"{text}…" if cut_short and text else text
 
 
 def working_title(titles: Sequence[str], embeddings: Vectors | None) -> str:
     """The most central headline of a story (closest to the mean embedding), cleaned, among
-    the headlines written like most of them (Chinese or not).
+    the headlines written like most of them (Chinese or not) and, when there are any, not cut
+    short by their feeds.
 
     Without embeddings (or with a mismatched count) the most common cleaned title wins.
     """
@@ -130,6 +134,8 @@ def working_title(titles: Sequence[str], embeddings: Vectors | None) -> str:
     if not candidates:
         return ""
     usable = _in_majority_script(cleaned, candidates)
+    whole = [i for i in usable if not cleaned[i].endswith("…")]
+    usable = whole or usable  # a headline cut short only when no other is whole
     if embeddings is None or len(embeddings) != len(titles):
         return cleaned[max(usable, key=lambda i: (cleaned.count(cleaned[i]), -i))]
     vectors = np.asarray(embeddings, dtype=np.float32)

@@ -16,6 +16,11 @@ MAX_HEADLINE_WORDS = 14
 MAX_SUMMARY_WORDS = 45
 MAX_KEY_POINT_WORDS = 28
 
+_NUMBER_WORD = re.compile(
+    r"^(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|"
+    r"dozens?)$"
+)
 _OUTLET_SUFFIX = re.compile(r"\s+(?:[|–—-]|::)\s+[^|–—-]{2,40}$")
 _TEASER = re.compile(
     r"^(?:(?:BREAKING|WATCH|LIVE|UPDATE[D]?|EXCLUSIVE|VIDEO|PHOTOS?|OPINION|ANALYSIS|"
@@ -33,18 +38,19 @@ _CLICKBAIT = re.compile(
     re.IGNORECASE,
 )
 _WIRE_PREFIX = re.compile(
-    r"^(?:[►▶•»*#\s]+|(?:[A-Z][A-Za-z.,' ]{0,40}\s)?"
+    r"^(?:[►▶•»*#\s]+|(?:[A-Z][A-Za-z0-9.,' ]{0,40}\s)?"
     r"\((?:AP|Reuters|CNN|AFP|UPI|dpa|PA)\)\s*[-–—:]*\s*)+"
 )
 # Where a long sentence may be cut. A comma counts only before a space: "150,000" is one number.
-CLAUSE_MARKS = (";", " — ", " -- ", ", ", " and ", " but ", " who ", " which ", " after ", " to ")
+CLAUSE_MARKS = (";", " — ", " -- ", ", ", " and ", " but ", " who ", " which ", " after ")
 _TRUNCATED = re.compile(r"(?:…|\.\.\.)\s*$")
 _LEADING_CLAUSE = re.compile(
     r"^(?:(?:On|In|At|By|After|Before|During|Late|Early)\b[^,]{0,40},\s+)", re.IGNORECASE
 )
 _ATTRIBUTION = re.compile(
     r",?\s+(?:according to [^,.]+|(?:officials|police|authorities|the [a-z]+ reports?|"
-    r"[A-Z][\w.]*(?: [A-Z][\w.]*)*) (?:said|says|reported|reports|announced)[^,.]*)\s*\.?$"
+    r"[A-Z][\w.]*(?: [A-Z][\w.]*)*) (?:said|says|reported|reports|announced)"
+    r"(?:\s+[^\s,.]+){0,4})\s*\.?$"  # a trailing attribution: at most four words after it
 )
 
 
@@ -61,13 +67,18 @@ def clean_title(title: str, outlets: Sequence[str] = ()) -> str:
     return text.strip(" .:-|")
 
 
+def is_truncated(title: str) -> bool:
+    """Whether a headline was cut short by its feed or page ("... bodies of a…")."""
+    return bool(_TRUNCATED.search(title))
+
+
 def usable_title(title: str) -> bool:
     """Whether a cleaned headline is neutral and of reasonable length."""
     n = nlp.word_count(title)
     return (
         4 <= n <= 20
         and not _CLICKBAIT.search(title)
-        and not _TRUNCATED.search(title)
+        and not is_truncated(title)
         and not title.isupper()
     )
 
@@ -82,11 +93,12 @@ def headline(titles: Sequence[str], lead: str, outlets: Sequence[str] = ()) -> s
 
 
 def compress(sentence: str, max_words: int, drop_attribution: bool = True) -> str:
-    """The main clause of ``sentence``: no leading time clause, final period, or (headlines
-    only) trailing attribution."""
+    """The main clause of ``sentence``: no leading time clause or final period; (headlines
+    only) a trailing attribution is dropped when the sentence is too long to keep it, never
+    when it fits ("..., police said" stays a claim of the police)."""
     text = _WIRE_PREFIX.sub("", nlp.normalize_space(sentence))
     text = _LEADING_CLAUSE.sub("", text)
-    if drop_attribution:
+    if drop_attribution and nlp.word_count(text) > max_words:
         text = _ATTRIBUTION.sub("", text)
     text = text.rstrip(" .")
     text = text[:1].upper() + text[1:]
@@ -96,9 +108,10 @@ def compress(sentence: str, max_words: int, drop_attribution: bool = True) -> st
 def _cut(text: str, max_words: int) -> str:
     """At most ``max_words`` words, preferring to stop at a clause boundary.
 
-    A cut between words never ends on a stopword ("in", "the") or on a number: what follows a
-    number qualifies it ("$1.2 billion", "150,000 copies", "5 percent"), and a number cut from
-    its scale or unit would say something the sources did not."""
+    A cut between words never ends on a stopword ("in", "the"), inside a name ("Mount" of
+    "Mount Everest") or on a number: what follows a number qualifies it ("$1.2 billion",
+    "150,000 copies", "5 percent"), and a number cut from its scale or unit would say
+    something the sources did not."""
     parts = text.split()
     if len(parts) <= max_words:
         return text
@@ -109,7 +122,10 @@ def _cut(text: str, max_words: int) -> str:
             return head[:at].rstrip(" ,;—-")
     kept = head.split()
     while len(kept) > 3 and (
-        kept[-1].lower().strip(",;:") in nlp.STOPWORDS or any(c.isdigit() for c in kept[-1])
+        kept[-1].lower().strip(",;:") in nlp.STOPWORDS
+        or any(c.isdigit() for c in kept[-1])
+        or _NUMBER_WORD.match(kept[-1].lower().strip(",;:"))
+        or (kept[-1][:1].isupper() and parts[len(kept)][:1].isupper())  # inside a name
     ):
         kept.pop()
     return " ".join(kept).rstrip(",;:")
