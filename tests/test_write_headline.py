@@ -10,7 +10,7 @@ from herald.cluster.topics import working_title
 from herald.nlp.embed import MiniLMEmbedder
 from herald.write.base import SourceDoc
 from herald.write.composer import compose
-from herald.write.headline import compress, summary
+from herald.write.headline import compress, summary, usable_title
 from tests.support.multinews import story_texts
 
 NOW = datetime(2024, 12, 29, 15, 0, tzinfo=UTC)
@@ -91,3 +91,8 @@ def test_a_headline_cut_short_by_its_feed_is_not_the_articles_headline(
     assert draft.headline.split()[-1].lower() not in {"a", "of", "the", "and", "to"}
     whole = compose("Bodies of two U.S. climbers found in Tibet", sources, MiniLMEmbedder())
     assert whole.headline == "Bodies of two U.S. climbers found in Tibet"
+
+
+def test_a_share_button_is_no_headline() -> None:
+    assert not usable_title("Click to email this to a friend (Opens in new window)")
+    assert usable_title("Northwestern football players win pivotal union case")

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from herald.nlp import text as nlp
+from herald.write.candidates import is_furniture
 
 MAX_HEADLINE_WORDS = 14
 MAX_SUMMARY_WORDS = 45
@@ -79,6 +80,7 @@ def usable_title(title: str) -> bool:
         4 <= n <= 20
         and not _CLICKBAIT.search(title)
         and not is_truncated(title)
+        and not is_furniture(title)
         and not title.isupper()
     )
 
