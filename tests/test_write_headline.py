@@ -96,3 +96,4 @@ def test_a_headline_cut_short_by_its_feed_is_not_the_articles_headline(
 def test_a_share_button_is_no_headline() -> None:
     assert not usable_title("Click to email this to a friend (Opens in new window)")
     assert usable_title("Northwestern football players win pivotal union case")
+    assert usable_title("Obama's comments on the pictured cookie draw fire")  # words, not furniture

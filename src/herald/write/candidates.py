@@ -164,11 +164,6 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
     return bool(_JUNK.search(sentence))
 
 
-def is_furniture(text: str) -> bool:
-    """Whether ``text`` reads like page furniture (share buttons, sign-up prompts, credits)."""
-    return bool(_JUNK.search(text))
-
-
 def fix_opening(sentence: str, recent_people: list[str]) -> tuple[str, bool]:
     """Drop a leading connective, resolve a leading He/She; '' when the opening dangles."""
     text = sentence

@@ -11,7 +11,6 @@ import re
 from collections.abc import Sequence
 
 from herald.nlp import text as nlp
-from herald.write.candidates import is_furniture
 
 MAX_HEADLINE_WORDS = 14
 MAX_SUMMARY_WORDS = 45
@@ -44,6 +43,11 @@ _WIRE_PREFIX = re.compile(
 )
 # Where a long sentence may be cut. A comma counts only before a space: "150,000" is one number.
 CLAUSE_MARKS = (";", " — ", " -- ", ", ", " and ", " but ", " who ", " which ", " after ")
+_FURNITURE = re.compile(  # share buttons and prompts a page may carry as its title
+    r"click (?:here|to)\b|e-?mail this|opens in (?:a )?new window|\bsign up\b|subscribe|"
+    r"share (?:this|on)\b",
+    re.IGNORECASE,
+)
 _TRUNCATED = re.compile(r"(?:…|\.\.\.)\s*$")
 _LEADING_CLAUSE = re.compile(
     r"^(?:(?:On|In|At|By|After|Before|During|Late|Early)\b[^,]{0,40},\s+)", re.IGNORECASE
@@ -80,7 +84,7 @@ def usable_title(title: str) -> bool:
         4 <= n <= 20
         and not _CLICKBAIT.search(title)
         and not is_truncated(title)
-        and not is_furniture(title)
+        and not _FURNITURE.search(title)
         and not title.isupper()
     )
 
