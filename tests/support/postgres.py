@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 ENV_VAR = "HERALD_TEST_POSTGRES_URL"
@@ -64,10 +65,27 @@ def temporary_database(url: URL) -> Iterator[URL]:
         try:
             yield url.set(database=name)
         finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            _drop(admin, name)
     finally:
         admin.dispose()
+
+
+def _drop(admin: Engine, name: str, attempts: int = 40) -> None:
+    """Drop the database, ending the test's own leftover connections (``FORCE``). An
+    autovacuum worker busy in it cannot be ended by a role without ``pg_signal_backend``
+    ("must be a member of the role whose process is being terminated"); it is done within a
+    few seconds, so the drop is tried again, the last time without ``FORCE`` (which asks
+    autovacuum to stop and waits for it)."""
+    for attempt in range(attempts):
+        force = " WITH (FORCE)" if attempt < attempts - 1 else ""
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"{force}'))
+            return
+        except SQLAlchemyError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
 
 
 def reset_schema(url: URL) -> None:
