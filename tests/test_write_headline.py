@@ -97,3 +97,11 @@ def test_a_share_button_is_no_headline() -> None:
     assert not usable_title("Click to email this to a friend (Opens in new window)")
     assert usable_title("Northwestern football players win pivotal union case")
     assert usable_title("Obama's comments on the pictured cookie draw fire")  # words, not furniture
+
+
+def test_a_cut_at_a_clause_mark_does_not_end_on_a_stopword() -> None:
+    lead = (  # a real Multi-News lead, garbled by its source
+        "Union City Football coach Jonathon Magwood broke two vertebrae while after landing "
+        "incorrectly while jumping into a foam pit."
+    )
+    assert compress(lead, 14) == "Union City Football coach Jonathon Magwood broke two vertebrae"

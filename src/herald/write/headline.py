@@ -125,7 +125,10 @@ def _cut(text: str, max_words: int) -> str:
     for mark in CLAUSE_MARKS:
         at = head.rfind(mark)
         if at > len(head) // 2:
-            return head[:at].rstrip(" ,;—-")
+            clause = head[:at].rstrip(" ,;—-").split()
+            while len(clause) > 3 and clause[-1].lower().strip(",;:") in nlp.STOPWORDS:
+                clause.pop()  # "broke two vertebrae while" ends before "while"
+            return " ".join(clause).rstrip(" ,;:—-")
     kept = head.split()
     while len(kept) > 3 and (
         kept[-1].lower().strip(",;:") in nlp.STOPWORDS
