@@ -38,17 +38,18 @@ def read_clusters(path: str | Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
-def story_sources(story: dict[str, Any], boilerplate: Boilerplate | None = None) -> list[SourceDoc]:
+def story_sources(
+    story: dict[str, Any], boilerplate: Boilerplate = Boilerplate()
+) -> list[SourceDoc]:
     """The story's documents as SourceDocs, without ``boilerplate``; ``article_id`` is the
     0-based document index."""
-    clean = boilerplate or Boilerplate()
     return [
         SourceDoc(
             article_id=i,
             outlet=doc.get("source") or "",
             url=doc.get("url") or "",
             title=doc.get("title") or "",
-            text=clean.strip(doc.get("text") or ""),
+            text=boilerplate.strip(doc.get("text") or ""),
             published=_parse_time(doc.get("published")),
         )
         for i, doc in enumerate(story["documents"])

@@ -248,16 +248,15 @@ def _writer_key(h: Herald) -> str:
 
 
 def source_docs(
-    articles: Sequence[Article], boilerplate: Boilerplate | None = None
+    articles: Sequence[Article], boilerplate: Boilerplate = Boilerplate()
 ) -> list[SourceDoc]:
     """One document per outlet (its longest original text, without ``boilerplate``), newest
     outlets first, at most 8."""
-    clean = boilerplate or Boilerplate()
     best: dict[str, tuple[Article, str]] = {}
     for a in articles:
         if a.duplicate_of is not None or len(a.body) < MIN_SOURCE_CHARS:
             continue
-        text = clean.strip(a.body)
+        text = boilerplate.strip(a.body)
         if len(text) < MIN_SOURCE_CHARS:
             continue
         if a.outlet not in best or len(text) > len(best[a.outlet][1]):
@@ -279,7 +278,7 @@ def _writeup(
     now: datetime,
     note: Callable[[str], None],
     judge: Judge | None = None,
-    boilerplate: Boilerplate | None = None,
+    boilerplate: Boilerplate = Boilerplate(),
 ) -> Writeup:
     outlets = {a.outlet for a in articles}
     docs = source_docs(articles, boilerplate)

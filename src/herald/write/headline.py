@@ -124,20 +124,28 @@ def _cut(text: str, max_words: int) -> str:
     head = " ".join(parts[:max_words])
     for mark in CLAUSE_MARKS:
         at = head.rfind(mark)
-        if at > len(head) // 2:
-            clause = head[:at].rstrip(" ,;—-").split()
-            while len(clause) > 3 and clause[-1].lower().strip(",;:") in nlp.STOPWORDS:
-                clause.pop()  # "broke two vertebrae while" ends before "while"
-            return " ".join(clause).rstrip(" ,;:—-")
-    kept = head.split()
-    while len(kept) > 3 and (
-        kept[-1].lower().strip(",;:") in nlp.STOPWORDS
-        or any(c.isdigit() for c in kept[-1])
-        or _NUMBER_WORD.match(kept[-1].lower().strip(",;:"))
-        or (kept[-1][:1].isupper() and parts[len(kept)][:1].isupper())  # inside a name
-    ):
+        if at > len(head) // 2:  # a clause ends whole: only a dangling "while" or "of" goes
+            return _trimmed(head[:at].rstrip(" ,;—-").split(), parts, between_words=False)
+    return _trimmed(head.split(), parts, between_words=True)
+
+
+def _trimmed(kept: list[str], parts: Sequence[str], *, between_words: bool) -> str:
+    """``kept`` (the first words of ``parts``) without a dangling stopword at the end and,
+    for a cut between words, without a number or half a name there either."""
+
+    def dangles(word: str) -> bool:
+        bare = word.lower().strip(",;:")
+        if bare in nlp.STOPWORDS:
+            return True
+        return between_words and (
+            any(c.isdigit() for c in word)
+            or bool(_NUMBER_WORD.match(bare))
+            or (word[:1].isupper() and parts[len(kept)][:1].isupper())  # inside a name
+        )
+
+    while len(kept) > 3 and dangles(kept[-1]):
         kept.pop()
-    return " ".join(kept).rstrip(",;:")
+    return " ".join(kept).rstrip(" ,;:—-")
 
 
 def summary(lead: str) -> str:
