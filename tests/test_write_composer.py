@@ -151,6 +151,41 @@ def test_junk_and_dangling_openings() -> None:
     assert fix_opening("It was the first time such a thing had happened.", ["Tom Reed"])[0] == ""
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # Real Multi-News source sentences: a blogger's or a page's own voice.
+        "Later today, I got to thinking about relationships.",
+        "If you need additional information about domain mapping, please visit our help center.",
+        "You'll also find behind the scenes videos and other great web exclusives.",
+        "When I arrived, the building was already on fire, the witness said.",
+        "He told me he would come back to the city next year.",
+        # Runs of capitals outside quotation marks: gallery widgets, shouted transcripts.
+        "USA TODAY 6 of 68 Skip in Skip x Embed x Share CLOSE BABY, IT'S COLD OUTSIDE Frigid cold.",
+        "Reporter: WHEN I SPOKE TO HIM LAST MONTH HE TOLD ME QUOTE, IT MAY BE HARD TO BELIEVE.",
+        "This story first appeared in the Aug. 23-Sept. 6 issue of the magazine.",
+        "With: Jane Levy, Shiloh Fernandez, Lou Taylor Pucci, Jessica Lucas.",
+    ],
+)
+def test_first_person_and_page_furniture_are_junk(sentence: str) -> None:
+    assert is_junk(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        '"I think we will win the election this year," Smith said on Monday.',
+        "“You have to see it to believe it,” the mayor told reporters on Tuesday.",
+        "Veterans of World War I were honoured at the ceremony on Sunday.",
+        "The company said Phase I of the trial would start in the spring.",
+        "The FBI and the CIA said on Monday they had opened an investigation.",
+        'Trump tweeted in all caps, "MAKING AMERICA GREAT AGAIN!" above a chart of the Dow.',
+    ],
+)
+def test_quoted_first_person_numerals_and_acronyms_are_not_junk(sentence: str) -> None:
+    assert not is_junk(sentence)
+
+
 def test_pronoun_resolves_to_previous_subject() -> None:
     text = (
         "Troy Tulowitzki leads the majors in hitting this season by far. "

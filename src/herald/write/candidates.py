@@ -38,9 +38,21 @@ _JUNK = re.compile(
     r"\b(?:ignore|disregard) (?:all |any )?(?:previous|prior|above) instructions|"
     r"\bap photo\b|\bbuy photo\b|\bcredit:|\bemail this\b|rating is available when|"
     r"page you (?:requested|are looking for)|could not be found|from a bookmark|"
-    r"navigation at the top",
+    r"navigation at the top|first appeared (?:in|on)\b|\bskip in skip\b|^with: ",
     re.IGNORECASE,
 )
+# The writer's own voice is the wire's third person: a source's "I" or "you" outside quotation
+# marks is a blogger, a columnist or a page talking to its reader ("If you need additional
+# information, please visit our help center"), never something Herald can say in its own voice.
+_PERSONAL = re.compile(
+    r"\b(?:I['’](?:m|ve|d|ll)|me|my|myself|you|your|yours|yourself|you['’](?:re|ll|ve|d))\b",
+    re.IGNORECASE,
+)
+_BARE_I = re.compile(r"\bI\b")
+# Three or more capitalised words in a row outside quotation marks: widget and gallery furniture
+# ("Skip in Skip x Embed x Share CLOSE BABY, IT'S COLD OUTSIDE"), shouted transcripts, forecasts.
+_SHOUTING = re.compile(r"\b[A-Z][A-Z'’]+(?:[\s,]+[A-Z][A-Z'’]+){2,}\b")
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’")
 _CAPTION_END = re.compile(
     r"\((?:AP|Reuters|AFP|Getty|Associated Press|[A-Z][a-z]+ Photo)[^)]*\)\s*$"
 )
@@ -143,7 +155,8 @@ def _make(
 
 
 def is_junk(sentence: str, allow_quote: bool = False) -> bool:
-    """Bylines, captions, calls to action, questions, fragments, boilerplate, odd lengths.
+    """Bylines, captions, calls to action, questions, fragments, boilerplate, odd lengths,
+    first or second person and runs of capitals outside quotation marks.
 
     A sentence that is all quotation is junk unless ``allow_quote`` (it may then only follow the
     sentence before it in its source).
@@ -161,7 +174,22 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
         return True
     if sentence.isupper() or _BYLINE.match(sentence) or _CAPTION_END.search(sentence):
         return True
-    return bool(_JUNK.search(sentence))
+    if _JUNK.search(sentence):
+        return True
+    unquoted = _QUOTED.sub(" ", sentence)
+    if _PERSONAL.search(unquoted) or _SHOUTING.search(unquoted):
+        return True
+    return any(_pronoun_i(unquoted, m.start()) for m in _BARE_I.finditer(unquoted))
+
+
+def _pronoun_i(text: str, at: int) -> bool:
+    """Whether the "I" at ``at`` is the pronoun: a numeral follows a capitalised word ("World
+    War I", "Phase I") unless that word opens the sentence ("Then I went")."""
+    before = text[:at].rstrip()
+    if not before or not before[-1].isalnum():
+        return True
+    previous = before.split()[-1]
+    return previous[0].islower() or len(before.split()) == 1
 
 
 def fix_opening(sentence: str, recent_people: list[str]) -> tuple[str, bool]:
