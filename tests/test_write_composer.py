@@ -7,14 +7,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from herald.nlp.embed import MiniLMEmbedder
 from herald.types import Draft
+from herald.write import ranking
 from herald.write.base import SourceDoc
 from herald.write.candidates import candidates, fix_opening, is_junk
 from herald.write.composer import compose
 from herald.write.dateline import dateline
+from tests.support.multinews import story_texts
 
 MULTINEWS = "writing/multinews_validation_250.jsonl"
 
@@ -220,3 +223,44 @@ def test_rouge_floor_first_40(shared_data: Path, embedder: MiniLMEmbedder) -> No
 
 ROUGE1_FLOOR = 45.5
 ROUGE2_FLOOR = 15.5
+
+
+@pytest.mark.parametrize(
+    ("story_id", "off_topic"),
+    [
+        ("multinews-validation-133", 3),  # a web archive's crawl notice among the trial's sources
+        ("multinews-validation-164", 1),  # a login page among the rescue's sources
+        ("multinews-validation-77", 1),  # a church library's blurb among the marijuana sales'
+    ],
+)
+def test_off_topic_sources_are_left_out_of_the_centre_and_the_article(
+    shared_data: Path, embedder: MiniLMEmbedder, story_id: str, off_topic: int
+) -> None:
+    texts = story_texts(shared_data, story_id)
+    sources = [
+        SourceDoc(i + 1, f"Outlet {i}", f"https://example.org/{i}", "", t)
+        for i, t in enumerate(texts)
+    ]
+    cands = candidates(sources)
+    docs = np.array([c.doc for c in cands])
+    vectors = embedder.embed([c.text for c in cands])
+    assert ranking.off_topic_sources(docs, vectors) == {off_topic}
+    draft = compose("", sources, embedder)
+    off_topic_text = texts[off_topic]
+    assert all(s.text not in off_topic_text for s in draft.sentences)
+    assert len(draft.sentences) >= 5
+
+
+def test_no_source_is_off_topic_with_two_sources_or_when_all_agree(
+    embedder: MiniLMEmbedder,
+) -> None:
+    rescue = [
+        "The Coast Guard rescued a swimmer who was lost in thick fog off Ipswich on Tuesday.",
+        "A helicopter crew found the missing swimmer clinging to a buoy off the Ipswich coast.",
+        "The swimmer, 58, was treated for hypothermia after the Coast Guard rescue at sea.",
+    ]
+    login = "Sign in with your account to manage your profile and newsletter preferences."
+    vectors = embedder.embed([*rescue, login])
+    assert ranking.off_topic_sources(np.array([0, 1, 2, 3]), vectors) == {3}
+    assert ranking.off_topic_sources(np.array([0, 1, 2]), vectors[:3]) == frozenset()
+    assert ranking.off_topic_sources(np.array([0, 1]), vectors[[0, 3]]) == frozenset()

@@ -126,13 +126,15 @@ def _draft(
 
 
 def _titles(story_title: str, sources: Sequence[SourceDoc], scored: ranking.Scored) -> list[str]:
-    """Source headlines, the most central source first, then the story's own title."""
+    """Source headlines, the most central source first (off-topic ones left out), then the
+    story's own title."""
     docs = np.array([c.doc for c in scored.candidates])
     centrality: dict[int, float] = {}
     for d in np.unique(docs).tolist():
         centrality[int(d)] = float(scored.relevance[docs == d].max())
     ranked = sorted(range(len(sources)), key=lambda d: -centrality.get(d, -1.0))
-    return [sources[d].title for d in ranked if sources[d].title] + [story_title]
+    usable = [d for d in ranked if sources[d].title and d not in scored.off_topic]
+    return [sources[d].title for d in usable] + [story_title]
 
 
 def _outlets(sources: Sequence[SourceDoc]) -> list[str]:

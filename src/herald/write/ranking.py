@@ -5,8 +5,11 @@ The weights were tuned on ``multinews_validation_250.jsonl`` (ROUGE-1/2 at 250 w
 
     centroid similarity + 0.5 x best similarity to another source + 0.6 x lead bias,
 
-where lead bias is 1/sqrt(1 + rank among the source's usable sentences),
-and the greedy selection adds, per step, the bigram "concepts" a sentence newly covers (weighted
+where lead bias is 1/sqrt(1 + rank among the source's usable sentences) and the centroid is the
+mean of the sources' own centroids, leaving out *off-topic* sources: with three or more sources,
+one whose centroid's cosine to the mean of the others is under half the best source's (an
+archive notice, a login page, a member clustered by mistake), whose sentences are never chosen
+either. The greedy selection adds, per step, the bigram "concepts" a sentence newly covers (weighted
 by how many sources share them, per word) and subtracts 1.0 x its similarity to what is already
 chosen (maximal marginal relevance); near-duplicates (similarity > 0.85) are never both chosen.
 """
@@ -31,6 +34,7 @@ LEAD_POWER = 0.5
 W_COVERAGE = 1.0
 W_REDUNDANCY = 1.0
 MAX_REDUNDANCY = 0.85
+OFF_TOPIC_SHARE = 0.5
 
 Bigram = tuple[str, str]
 
@@ -45,20 +49,23 @@ class Scored:
     similarity: np.ndarray
     concepts: tuple[frozenset[Bigram], ...]
     weights: dict[Bigram, float]
+    off_topic: frozenset[int] = frozenset()  # sources (document indexes) left out
 
 
 def score(cands: Sequence[Candidate], vectors: Vectors) -> Scored:
     """Relevance of every candidate (centrality, corroboration, lead bias) and its concepts."""
     docs = np.array([c.doc for c in cands])
     sim = vectors @ vectors.T
-    centre = _centroid(docs, vectors)
+    off_topic = off_topic_sources(docs, vectors)
+    centre = _centroid(docs, vectors, off_topic)
     relevance = (
         W_CENTROID * (vectors @ centre)
         + W_CORROBORATION * _corroboration(docs, sim)
         + W_LEAD * np.array([1.0 / (1.0 + r) ** LEAD_POWER for r in _ranks(cands)])
     )
     concepts = tuple(bigrams(c.text) for c in cands)
-    return Scored(tuple(cands), vectors, relevance, sim, concepts, _weights(docs, concepts))
+    weights = _weights(docs, concepts)
+    return Scored(tuple(cands), vectors, relevance, sim, concepts, weights, off_topic)
 
 
 def _ranks(cands: Sequence[Candidate]) -> list[int]:
@@ -71,10 +78,36 @@ def _ranks(cands: Sequence[Candidate]) -> list[int]:
     return out
 
 
-def _centroid(docs: np.ndarray, vectors: Vectors) -> np.ndarray:
-    """Mean of per-source centroids, so a long source does not outweigh the others."""
-    means = [vectors[docs == d].mean(axis=0) for d in np.unique(docs)]
-    centre = np.mean([m / max(float(np.linalg.norm(m)), 1e-9) for m in means], axis=0)
+def _source_centroids(docs: np.ndarray, vectors: Vectors) -> tuple[list[int], np.ndarray]:
+    """Each source's unit-length centroid (rows in the order of the sorted document indexes)."""
+    ids = [int(d) for d in np.unique(docs)]
+    means = np.array([vectors[docs == d].mean(axis=0) for d in ids])
+    return ids, means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-9)
+
+
+def off_topic_sources(docs: np.ndarray, vectors: Vectors) -> frozenset[int]:
+    """Sources (of three or more) whose centroid's cosine to the mean of the other sources'
+    is under ``OFF_TOPIC_SHARE`` of the best source's."""
+    ids, centroids = _source_centroids(docs, vectors)
+    if len(ids) < 3:
+        return frozenset()
+    total = centroids.sum(axis=0)
+    others = total[None, :] - centroids
+    others /= np.maximum(np.linalg.norm(others, axis=1, keepdims=True), 1e-9)
+    fit = (centroids * others).sum(axis=1)
+    best = float(fit.max())
+    if best <= 0.0:
+        return frozenset()
+    return frozenset(
+        d for d, f in zip(ids, fit.tolist(), strict=True) if f < OFF_TOPIC_SHARE * best
+    )
+
+
+def _centroid(docs: np.ndarray, vectors: Vectors, off_topic: frozenset[int]) -> np.ndarray:
+    """Mean of the on-topic sources' centroids, so a long source does not outweigh the others."""
+    ids, centroids = _source_centroids(docs, vectors)
+    keep = [k for k, d in enumerate(ids) if d not in off_topic]
+    centre = centroids[keep].mean(axis=0)
     return np.asarray(centre / max(float(np.linalg.norm(centre)), 1e-9))
 
 
@@ -144,6 +177,8 @@ def _best_next(
     )
     for i, cand in enumerate(scored.candidates):
         if i in chosen or cand.words > room or redundancy[i] > MAX_REDUNDANCY:
+            continue
+        if cand.doc in scored.off_topic:
             continue
         if cand.needs_previous and previous[i] not in chosen:
             continue
