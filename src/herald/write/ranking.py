@@ -56,19 +56,21 @@ class Scored:
 
 
 def score(cands: Sequence[Candidate], vectors: Vectors) -> Scored:
-    """Relevance of every candidate (centrality, corroboration, lead bias) and its concepts."""
+    """Relevance of every candidate (centrality, corroboration, lead bias) and its concepts;
+    off-topic sources neither corroborate nor make a concept shared."""
     docs = np.array([c.doc for c in cands])
     sim = vectors @ vectors.T
     off_topic = off_topic_sources(docs, vectors)
     centre = _centroid(docs, vectors, off_topic)
+    on_topic = np.array([c.doc not in off_topic for c in cands])
     relevance = (
         W_CENTROID * (vectors @ centre)
-        + W_CORROBORATION * _corroboration(docs, sim)
+        + W_CORROBORATION * _corroboration(docs, np.where(on_topic[None, :], sim, -1.0))
         + W_LEAD * np.array([1.0 / (1.0 + r) ** LEAD_POWER for r in _ranks(cands)])
         + W_QUOTE * np.array([float(c.quote) for c in cands])
     )
     concepts = tuple(bigrams(c.text) for c in cands)
-    weights = _weights(docs, concepts)
+    weights = _weights(docs[on_topic], [k for k, on in zip(concepts, on_topic, strict=True) if on])
     return Scored(tuple(cands), vectors, relevance, sim, concepts, weights, off_topic)
 
 
