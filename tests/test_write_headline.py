@@ -105,3 +105,23 @@ def test_a_cut_at_a_clause_mark_does_not_end_on_a_stopword() -> None:
         "incorrectly while jumping into a foam pit."
     )
     assert compress(lead, 14) == "Union City Football coach Jonathon Magwood broke two vertebrae"
+
+
+def test_a_cut_never_leaves_a_parenthesis_or_a_quotation_open() -> None:
+    # From the demo: a headline cut inside "(aka Stormy Daniels, aka Peggy Peterson)".
+    lead = (
+        "To this besieged White House, the Stephanie Clifford (aka Stormy Daniels, aka Peggy "
+        "Peterson) lawsuit against President Donald Trump might only register as a single "
+        "locust on the plague scale."
+    )
+    assert compress(lead, 14) == "To this besieged White House, the Stephanie Clifford"
+    quoted = (
+        'The senator said the bill was "a disgrace to the nation and to every family that has '
+        'lost someone to gun violence" on Monday.'
+    )
+    assert compress(quoted, 14) == "The senator said the bill"
+    whole = 'Amber Alert told WANE she "didn\'t have the heart" to shoot them, so she left.'
+    assert compress(whole, 14) == 'Amber Alert told WANE she "didn\'t have the heart" to shoot them'
+    assert compress("Smith (right) met Jones (left) in Paris on a cold and rainy Monday.", 8) == (
+        "Smith (right) met Jones (left) in Paris"
+    )

@@ -48,6 +48,7 @@ _FURNITURE = re.compile(  # share buttons and prompts a page may carry as its ti
     r"share (?:this|on)\b",
     re.IGNORECASE,
 )
+_OBJECT_PRONOUNS = frozenset({"me", "him", "it", "us", "them", "themselves", "himself", "herself"})
 _TRUNCATED = re.compile(r"(?:…|\.\.\.)\s*$")
 _LEADING_CLAUSE = re.compile(
     r"^(?:(?:On|In|At|By|After|Before|During|Late|Early)\b[^,]{0,40},\s+)", re.IGNORECASE
@@ -135,8 +136,8 @@ def _trimmed(kept: list[str], parts: Sequence[str], *, between_words: bool) -> s
 
     def dangles(word: str) -> bool:
         bare = word.lower().strip(",;:")
-        if bare in nlp.STOPWORDS:
-            return True
+        if bare in nlp.STOPWORDS:  # at a clause mark, "to shoot them" is whole
+            return between_words or bare not in _OBJECT_PRONOUNS
         return between_words and (
             any(c.isdigit() for c in word)
             or bool(_NUMBER_WORD.match(bare))
@@ -145,7 +146,22 @@ def _trimmed(kept: list[str], parts: Sequence[str], *, between_words: bool) -> s
 
     while len(kept) > 3 and dangles(kept[-1]):
         kept.pop()
-    return " ".join(kept).rstrip(" ,;:—-")
+    text = " ".join(kept).rstrip(" ,;:—-")
+    opener = _unclosed(text)
+    if opener > 0 and nlp.word_count(text[:opener]) >= 3:  # "the Stephanie Clifford (aka Stormy"
+        return _trimmed(text[:opener].split(), parts, between_words=between_words)
+    return text
+
+
+def _unclosed(text: str) -> int:
+    """Where a parenthesis or quotation that ``text`` leaves open starts (-1 if none)."""
+    if text.count("(") > text.count(")"):
+        return text.rfind("(")
+    if text.count('"') % 2:
+        return text.rfind('"')
+    if text.count("“") > text.count("”"):
+        return text.rfind("“")
+    return -1
 
 
 def summary(lead: str) -> str:
