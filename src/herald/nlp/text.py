@@ -353,6 +353,11 @@ def quotes(text: str) -> list[str]:
     return [next(g for g in m.groups() if g is not None).strip() for m in _QUOTE.finditer(text)]
 
 
+def unquoted(text: str) -> str:
+    """``text`` with every quoted span (as :func:`quotes` finds them) replaced by a space."""
+    return _QUOTE.sub(" ", text)
+
+
 def quotes_balanced(text: str) -> bool:
     """Whether double quotes in ``text`` open and close in pairs."""
     if text.count('"') % 2:

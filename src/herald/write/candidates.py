@@ -52,7 +52,6 @@ _BARE_I = re.compile(r"\bI\b")
 # Three or more capitalised words in a row outside quotation marks: widget and gallery furniture
 # ("Skip in Skip x Embed x Share CLOSE BABY, IT'S COLD OUTSIDE"), shouted transcripts, forecasts.
 _SHOUTING = re.compile(r"\b[A-Z][A-Z'’]+(?:[\s,]+[A-Z][A-Z'’]+){2,}\b")
-_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’")
 _CAPTION_END = re.compile(
     r"\((?:AP|Reuters|AFP|Getty|Associated Press|[A-Z][a-z]+ Photo)[^)]*\)\s*$"
 )
@@ -176,20 +175,19 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
         return True
     if _JUNK.search(sentence):
         return True
-    unquoted = _QUOTED.sub(" ", sentence)
-    if _PERSONAL.search(unquoted) or _SHOUTING.search(unquoted):
+    outside = nlp.unquoted(sentence)
+    if _PERSONAL.search(outside) or _SHOUTING.search(outside):
         return True
-    return any(_pronoun_i(unquoted, m.start()) for m in _BARE_I.finditer(unquoted))
+    return any(_pronoun_i(outside, m.start()) for m in _BARE_I.finditer(outside))
 
 
 def _pronoun_i(text: str, at: int) -> bool:
     """Whether the "I" at ``at`` is the pronoun: a numeral follows a capitalised word ("World
     War I", "Phase I") unless that word opens the sentence ("Then I went")."""
-    before = text[:at].rstrip()
-    if not before or not before[-1].isalnum():
+    words = text[:at].split()
+    if not words or not words[-1][-1].isalnum():
         return True
-    previous = before.split()[-1]
-    return previous[0].islower() or len(before.split()) == 1
+    return words[-1][0].islower() or len(words) == 1
 
 
 def fix_opening(sentence: str, recent_people: list[str]) -> tuple[str, bool]:

@@ -60,8 +60,9 @@ def score(cands: Sequence[Candidate], vectors: Vectors) -> Scored:
     off-topic sources neither corroborate nor make a concept shared."""
     docs = np.array([c.doc for c in cands])
     sim = vectors @ vectors.T
-    off_topic = off_topic_sources(docs, vectors)
-    centre = _centroid(docs, vectors, off_topic)
+    ids, centroids = _source_centroids(docs, vectors)
+    off_topic = _off_topic(ids, centroids)
+    centre = _centre(ids, centroids, off_topic)
     on_topic = np.array([c.doc not in off_topic for c in cands])
     relevance = (
         W_CENTROID * (vectors @ centre)
@@ -94,7 +95,10 @@ def _source_centroids(docs: np.ndarray, vectors: Vectors) -> tuple[list[int], np
 def off_topic_sources(docs: np.ndarray, vectors: Vectors) -> frozenset[int]:
     """Sources (of three or more) whose centroid's cosine to the mean of the other sources'
     is under ``OFF_TOPIC_SHARE`` of the best source's."""
-    ids, centroids = _source_centroids(docs, vectors)
+    return _off_topic(*_source_centroids(docs, vectors))
+
+
+def _off_topic(ids: list[int], centroids: np.ndarray) -> frozenset[int]:
     if len(ids) < 3:
         return frozenset()
     total = centroids.sum(axis=0)
@@ -109,9 +113,8 @@ def off_topic_sources(docs: np.ndarray, vectors: Vectors) -> frozenset[int]:
     )
 
 
-def _centroid(docs: np.ndarray, vectors: Vectors, off_topic: frozenset[int]) -> np.ndarray:
+def _centre(ids: list[int], centroids: np.ndarray, off_topic: frozenset[int]) -> np.ndarray:
     """Mean of the on-topic sources' centroids, so a long source does not outweigh the others."""
-    ids, centroids = _source_centroids(docs, vectors)
     keep = [k for k, d in enumerate(ids) if d not in off_topic]
     centre = centroids[keep].mean(axis=0)
     return np.asarray(centre / max(float(np.linalg.norm(centre)), 1e-9))
