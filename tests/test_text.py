@@ -32,6 +32,18 @@ from herald.nlp import text as nlp
             ['He said: "We are here. We stay."', "Then he left."],
         ),
         ("“Curly quotes.” They close. Right.", ["“Curly quotes.”", "They close.", "Right."]),
+        (  # paragraphs glued together by a page that lost the space between them
+            "Could you imagine that decision?Bethenny Frankel gave birth.Guess who was there.",
+            [
+                "Could you imagine that decision?",
+                "Bethenny Frankel gave birth.",
+                "Guess who was there.",
+            ],
+        ),
+        (
+            "The U.S.Army hired a Ph.D at 3 p.m.Sunday.",
+            ["The U.S.Army hired a Ph.D at 3 p.m.Sunday."],
+        ),
     ],
 )
 def test_split_sentences(text: str, expected: list[str]) -> None:

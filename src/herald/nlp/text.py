@@ -66,8 +66,13 @@ _COMMON_CAPITALS = STOPWORDS | _wordset(
 
 _CLOSERS = "\"'”’)]»"
 _OPENERS = "\"'“‘([«"
+# A sentence ends at terminal punctuation (and closing quotes) before a capital or a digit:
+# after whitespace, or glued to it when a page lost the space between two paragraphs
+# ("...that decision?Bethenny Frankel gave birth"; two lower-case letters before the mark keep
+# "U.S.Army", "Ph.D" and "p.m.Sunday" whole).
 _BOUNDARY = re.compile(
-    rf"([.!?…]+)([{re.escape(_CLOSERS)}]*)(\s+)(?=[{re.escape(_OPENERS)}]*[A-Z0-9])"
+    rf"([.!?…]+)([{re.escape(_CLOSERS)}]*)"
+    rf"(?:\s+(?=[{re.escape(_OPENERS)}]*[A-Z0-9])|(?<=[a-z]{{2}}[.!?])(?=[A-Z][a-z]))"
 )
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n|(?<=[.!?:\"”])[ \t]*\n")
 _SPACES = re.compile(r"\s+")
