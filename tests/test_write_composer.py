@@ -14,7 +14,7 @@ from herald.nlp.embed import MiniLMEmbedder
 from herald.types import Draft
 from herald.write import ranking
 from herald.write.base import SourceDoc
-from herald.write.candidates import candidates, fix_opening, is_junk
+from herald.write.candidates import candidates, clean, fix_opening, is_junk
 from herald.write.composer import compose
 from herald.write.dateline import dateline
 from tests.support.multinews import story_texts
@@ -168,6 +168,10 @@ def test_junk_and_dangling_openings() -> None:
         "Reporter: WHEN I SPOKE TO HIM LAST MONTH HE TOLD ME QUOTE, IT MAY BE HARD TO BELIEVE.",
         "This story first appeared in the Aug. 23-Sept. 6 issue of the magazine.",
         "With: Jane Levy, Shiloh Fernandez, Lou Taylor Pucci, Jessica Lucas.",
+        # Photo captions and credits glued to the text (real Multi-News sources).
+        "Chuck Schumer and Mitch McConnell walk to the Senate floor. | John Shinkle/POLITICO Aides",
+        "Eric Gay / AP Senator Wendy Davis listens as the Texas Senate debates an abortion bill.",
+        "Soldiers have used live ammunition on protesters [Reuters] Libyan leader Gaddafi spoke.",
     ],
 )
 def test_first_person_and_page_furniture_are_junk(sentence: str) -> None:
@@ -183,10 +187,23 @@ def test_first_person_and_page_furniture_are_junk(sentence: str) -> None:
         "The company said Phase I of the trial would start in the spring.",
         "The FBI and the CIA said on Monday they had opened an investigation.",
         'Trump tweeted in all caps, "MAKING AMERICA GREAT AGAIN!" above a chart of the Dow.',
+        "He said the AC/DC concert in Sydney was postponed until further notice.",
+        "The Clinton/DNC agreement was signed by both campaigns in August 2015.",
     ],
 )
 def test_quoted_first_person_numerals_and_acronyms_are_not_junk(sentence: str) -> None:
     assert not is_junk(sentence)
+
+
+def test_labels_and_photo_credits_are_cut_from_the_opening() -> None:
+    text = "Updated | When the first humans left Africa around 100,000 years ago, they got shorter."
+    assert clean(text) == text.removeprefix("Updated | ")
+    wire = "AP American Airlines on Thursday said it received a notice from Qatar Airways."
+    assert clean(wire, first=True) == wire.removeprefix("AP ")
+    assert (
+        clean("AP reported on Thursday that the airline had received a notice.", first=True)[:3]
+        == "AP "
+    )
 
 
 def test_pronoun_resolves_to_previous_subject() -> None:

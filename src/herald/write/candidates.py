@@ -55,6 +55,21 @@ _SHOUTING = re.compile(r"\b[A-Z][A-Z'’]+(?:[\s,]+[A-Z][A-Z'’]+){2,}\b")
 _CAPTION_END = re.compile(
     r"\((?:AP|Reuters|AFP|Getty|Associated Press|[A-Z][a-z]+ Photo)[^)]*\)\s*$"
 )
+# Photo credits, a photographer's name and an agency opening a sentence ("Eric Gay / AP Senator
+# Wendy Davis listens...") or an agency in brackets ("[Reuters]"): a caption glued to the text
+# around it; and a pipe outside quotation marks, which news prose never uses (page furniture:
+# "Caption. | Photographer/Outlet", breadcrumbs).
+_CREDIT = re.compile(
+    r"(?:^|(?<=[.!?|] ))(?!(?:The|A|An|This|That) )[A-Z][a-z'’-]+(?: [A-Z][a-z.'’-]+){1,2} ?/ ?"
+    r"(?:AP|AFP|EPA|UPI|Reuters|Getty(?: Images)?|Bloomberg|Shutterstock|[A-Z]{3,})\b|"
+    r"\[(?:AP|AFP|EPA|Reuters|Getty(?: Images)?|Al Jazeera|File)\]"
+)
+# A label before a pipe opening the page's text ("Updated | When the first humans...") and a
+# wire credit left from a photo at the start of an article ("AP American Airlines said...").
+_LABEL_PREFIX = re.compile(
+    r"^(?:(?:Updated?|Breaking|Watch|Video|Photos?|Advertisement)\s*\|\s*)+", re.IGNORECASE
+)
+_CREDIT_PREFIX = re.compile(r"^(?:AP|AFP|Reuters)\s+(?=[A-Z][a-z])")
 _BYLINE = re.compile(r"^(?:By|Written by|Posted by|Updated)\s+[A-Z]", re.IGNORECASE)
 _CONNECTIVE = re.compile(
     r"^(?:But|And|Also|However|Still|Meanwhile|Moreover|Furthermore|In addition|Plus|Yet|So|"
@@ -128,10 +143,13 @@ def mentions(sentence: str, known: dict[str, str]) -> list[str]:
 
 
 def clean(sentence: str, first: bool = False) -> str:
-    """Strip wire datelines ('DENVER (AP) — ') and stray whitespace."""
-    text = nlp.normalize_space(sentence)
+    """Strip wire datelines ('DENVER (AP) — '), labels before a pipe ('Updated | '), a wire
+    credit opening the text ('AP American Airlines said') and stray whitespace."""
+    text = _LABEL_PREFIX.sub("", nlp.normalize_space(sentence))
     if first or _DATELINE_PREFIX.match(text):
         text = _DATELINE_PREFIX.sub("", text, count=1)
+    if first:
+        text = _CREDIT_PREFIX.sub("", text, count=1)
     return text
 
 
@@ -154,8 +172,8 @@ def _make(
 
 
 def is_junk(sentence: str, allow_quote: bool = False) -> bool:
-    """Bylines, captions, calls to action, questions, fragments, boilerplate, odd lengths,
-    first or second person and runs of capitals outside quotation marks.
+    """Bylines, captions and photo credits, calls to action, questions, fragments, boilerplate,
+    odd lengths, first or second person, runs of capitals and pipes outside quotation marks.
 
     A sentence that is all quotation is junk unless ``allow_quote`` (it may then only follow the
     sentence before it in its source).
@@ -176,7 +194,9 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
     if _JUNK.search(sentence):
         return True
     outside = nlp.unquoted(sentence)
-    if _PERSONAL.search(outside) or _SHOUTING.search(outside):
+    if _PERSONAL.search(outside) or _SHOUTING.search(outside) or " | " in outside:
+        return True
+    if _CREDIT.search(outside):
         return True
     return any(_pronoun_i(outside, m.start()) for m in _BARE_I.finditer(outside))
 
