@@ -41,6 +41,14 @@ from herald.nlp import text as nlp
             ],
         ),
         (
+            'She said: "The pain went away."Through Dr. Kolb, Anne got better.',
+            ['She said: "The pain went away."', "Through Dr. Kolb, Anne got better."],
+        ),
+        (  # the glued quotation mark opens a quotation: put back together
+            'Who was there? The crews!"She wants it all filmed," a friend said.',
+            ["Who was there?", 'The crews!" She wants it all filmed," a friend said.'],
+        ),
+        (
             "The U.S.Army hired a Ph.D at 3 p.m.Sunday.",
             ["The U.S.Army hired a Ph.D at 3 p.m.Sunday."],
         ),

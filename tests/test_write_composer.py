@@ -200,6 +200,8 @@ def test_labels_and_photo_credits_are_cut_from_the_opening() -> None:
     assert clean(text) == text.removeprefix("Updated | ")
     wire = "AP American Airlines on Thursday said it received a notice from Qatar Airways."
     assert clean(wire, first=True) == wire.removeprefix("AP ")
+    bullet = "— A judge's act of compassion has a former soldier promising to get his life back."
+    assert clean(bullet) == bullet.removeprefix("— ")
     assert (
         clean("AP reported on Thursday that the airline had received a notice.", first=True)[:3]
         == "AP "

@@ -68,11 +68,13 @@ _CLOSERS = "\"'”’)]»"
 _OPENERS = "\"'“‘([«"
 # A sentence ends at terminal punctuation (and closing quotes) before a capital or a digit:
 # after whitespace, or glued to it when a page lost the space between two paragraphs
-# ("...that decision?Bethenny Frankel gave birth"; two lower-case letters before the mark keep
-# "U.S.Army", "Ph.D" and "p.m.Sunday" whole).
+# ("...that decision?Bethenny Frankel gave birth", '...as much."We are told'; two lower-case
+# letters before the mark keep "U.S.Army", "Ph.D" and "p.m.Sunday" whole; a quotation mark
+# that opens rather than closes is put back together by ``_join_open_quotes``).
 _BOUNDARY = re.compile(
     rf"([.!?…]+)([{re.escape(_CLOSERS)}]*)"
-    rf"(?:\s+(?=[{re.escape(_OPENERS)}]*[A-Z0-9])|(?<=[a-z]{{2}}[.!?])(?=[A-Z][a-z]))"
+    rf"(?:\s+(?=[{re.escape(_OPENERS)}]*[A-Z0-9])|"
+    r"(?:(?<=[a-z]{2}[.!?])|(?<=[a-z]{2}[.!?][\"”]))(?=[A-Z][a-z]))"
 )
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n|(?<=[.!?:\"”])[ \t]*\n")
 _SPACES = re.compile(r"\s+")

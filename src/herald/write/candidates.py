@@ -69,6 +69,7 @@ _CREDIT = re.compile(
 _LABEL_PREFIX = re.compile(
     r"^(?:(?:Updated?|Breaking|Watch|Video|Photos?|Advertisement)\s*\|\s*)+", re.IGNORECASE
 )
+_BULLET = re.compile(r"^[—–-]+\s+(?=[A-Z\"“])")  # "— A judge's act of compassion has..."
 _CREDIT_PREFIX = re.compile(r"^(?:AP|AFP|Reuters)\s+(?=[A-Z][a-z])")
 _BYLINE = re.compile(r"^(?:By|Written by|Posted by|Updated)\s+[A-Z]", re.IGNORECASE)
 _CONNECTIVE = re.compile(
@@ -143,9 +144,10 @@ def mentions(sentence: str, known: dict[str, str]) -> list[str]:
 
 
 def clean(sentence: str, first: bool = False) -> str:
-    """Strip wire datelines ('DENVER (AP) — '), labels before a pipe ('Updated | '), a wire
-    credit opening the text ('AP American Airlines said') and stray whitespace."""
-    text = _LABEL_PREFIX.sub("", nlp.normalize_space(sentence))
+    """Strip wire datelines ('DENVER (AP) — '), labels before a pipe ('Updated | '), an opening
+    dash or bullet, a wire credit opening the text ('AP American Airlines said') and stray
+    whitespace."""
+    text = _BULLET.sub("", _LABEL_PREFIX.sub("", nlp.normalize_space(sentence)))
     if first or _DATELINE_PREFIX.match(text):
         text = _DATELINE_PREFIX.sub("", text, count=1)
     if first:
