@@ -108,6 +108,8 @@ def test_entities_skip_sentence_initial_common_words() -> None:
 def test_people() -> None:
     people = nlp.people("Mr. Smith met Troy Tulowitzki at the Bank of England.")
     assert people == ["Smith", "Troy Tulowitzki"]
+    assert nlp.people("Police issued the Amber Alert after a Grand Jury met.") == []
+    assert nlp.people("The late John McCain spoke.") == ["John McCain"]
 
 
 def test_dates() -> None:

@@ -195,6 +195,37 @@ def test_quoted_first_person_numerals_and_acronyms_are_not_junk(sentence: str) -
     assert not is_junk(sentence)
 
 
+def test_pronoun_never_resolves_to_a_thing_named_like_a_person() -> None:
+    # Real demo source (WANE): "Amber Alert" is an alert, and "Pasztor" alone is no known name.
+    text = (
+        "The mother said she was spurred to action when she heard the Amber Alert on the radio. "
+        "When asked why the Amber Alert was the impetus, Pasztor replied that police came.\n\n"
+        "Pasztor refused to offer details, but claimed she felt someone was going to harm them. "
+        "She told NewsChannel 15 she didn't have the heart to shoot them, so she smothered them."
+    )
+    found = candidates([SourceDoc(1, "", "", "", text)])
+    assert not any("Amber Alert told" in c.text for c in found)
+    told = [c for c in found if "NewsChannel 15" in c.text]
+    assert told and told[0].needs_previous and told[0].text.startswith("She told")
+
+
+def test_pronoun_resolves_only_when_certain() -> None:
+    text = (
+        "Mayor Jane Alvarez said on Monday that the bridge would reopen within a month. "
+        "She added that repairs had cost the city about $4 million so far this year. "
+        "She also said the contractor would pay a penalty for every day of delay. "
+        "Alvarez met Governor Tom Reyes and Senator Maria Chen at the site on Tuesday. "
+        "She said the three of them agreed on a schedule for the final inspection.\n\n"
+        "Officials in Fort Wayne said the shelter would stay open through the weekend. "
+        "She told reporters the shelter had room for more than two hundred people."
+    )
+    found = {c.position: c for c in candidates([SourceDoc(1, "", "", "", text)])}
+    assert found[1].text.startswith("Mayor Jane Alvarez added")
+    assert found[2].text.startswith("Mayor Jane Alvarez also said")
+    assert found[4].needs_previous  # three people named before: whose "She"?
+    assert found[6].needs_previous  # Fort Wayne is a place
+
+
 def test_labels_and_photo_credits_are_cut_from_the_opening() -> None:
     text = "Updated | When the first humans left Africa around 100,000 years ago, they got shorter."
     assert clean(text) == text.removeprefix("Updated | ")

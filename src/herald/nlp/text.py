@@ -412,6 +412,9 @@ _ORG_WORDS = _wordset(
 )
 
 
+_ARTICLES = frozenset({"the", "a", "an"})
+
+
 def _is_title(word: str) -> bool:
     return word.lower().strip(".") in TITLES
 
@@ -422,12 +425,17 @@ def _at_sentence_start(text: str, index: int) -> bool:
 
 
 def people(text: str) -> list[str]:
-    """Names that look like people: two or more capitalised words, or a title and a surname."""
+    """Names that look like people: two or more capitalised words, or a title and a surname.
+
+    A name after an article is a thing, not a person: "the Amber Alert", "a White House aide".
+    """
     out: list[str] = []
     for sentence in _split_paragraph(normalize_space(text)):
         for m in _NAME.finditer(sentence):
             parts = m.group(0).split()
             previous = sentence[: m.start()].rstrip(". ").rsplit(" ", 1)[-1]
+            if previous.lower() in _ARTICLES:
+                continue
             titled = bool(parts) and (_is_title(parts[0]) or _is_title(previous))
             name = _clean_name(parts, _at_sentence_start(sentence, m.start()) and not titled)
             bits = name.split()

@@ -3,9 +3,13 @@
 Source text is data: a candidate is always a (lightly cleaned) sentence of a source, never
 anything the source asks for. Junk (bylines, captions, calls to action, questions, boilerplate,
 unbalanced quotes) is skipped; a sentence that opens with a connective loses it; one that opens
-with "He"/"She" gets the most recent named person of its source; one with another dangling
+with "He"/"She" gets the person the sentence before named; one with another dangling
 opener ("It", "They", "This"...) or an unattributed quotation is marked ``needs_previous``: the
 composer may use it only right after the source sentence before it.
+
+"He"/"She" is replaced only when certain: the sentence before names exactly one person (or
+itself opened with the pronoun and named nobody else), and spaCy's entity recogniser calls that
+name a person there; otherwise the sentence needs its predecessor like any dangling opening.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from herald.cluster.ner import named_entities
+from herald.exceptions import ModelError
 from herald.nlp import text as nlp
 from herald.write.base import SourceDoc
 
@@ -110,24 +116,67 @@ def candidates(sources: Sequence[SourceDoc]) -> list[Candidate]:
     return out
 
 
+@dataclass(frozen=True)
+class _Subject:
+    """The one person a sentence named, whom a "He"/"She" opening the next sentence means."""
+
+    name: str
+    sentence: str
+
+    def is_person(self) -> bool:
+        """Whether spaCy's entities call the name a person in its sentence ("Fort Wayne",
+        "Business Insider" and "West Nile Virus" look like names but are not people), or, when
+        they do not tag it there at all (a bare surname: "Tulowitzki entered..."), on its own."""
+        try:
+            label = _label(self.name, self.sentence) or _label(self.name, self.name)
+        except ModelError:
+            return False
+        return label == "PERSON"
+
+
+def _label(name: str, text: str) -> str:
+    """The entity label ``text`` gives ``name`` (by its last word): "PERSON" when every entity
+    holding it is a person, "OTHER" when one is not, "" when none holds it."""
+    last = name.split()[-1]
+    labels = {e.label for e in named_entities([text])[0] if last in e.text.split()}
+    if not labels:
+        return ""
+    return "PERSON" if labels == {"PERSON"} else "OTHER"
+
+
 def _source_candidates(doc: int, body: str) -> list[Candidate]:
     out: list[Candidate] = []
     position = 0
-    recent: list[str] = []
+    subject: _Subject | None = None
     known: dict[str, str] = {}
     for para_index, para in enumerate(nlp.paragraphs(body)):
         for raw in nlp.split_sentences(para):
             if position >= MAX_SENTENCES_PER_SOURCE or len(out) >= MAX_CANDIDATES_PER_SOURCE:
                 return out
             sentence = clean(raw, first=position == 0)
-            candidate = _make(doc, position, para_index, raw, sentence, recent)
+            pronoun = _opens_with_pronoun(sentence)
+            people = [subject.name] if pronoun and subject and subject.is_person() else []
+            candidate = _make(doc, position, para_index, raw, sentence, people)
             if candidate is not None:
                 out.append(candidate)
-            mentioned = mentions(raw, known)
-            if mentioned:
-                recent = mentioned[:1]
+            subject = _next_subject(raw, known, subject if pronoun else None)
             position += 1
     return out
+
+
+def _opens_with_pronoun(sentence: str) -> bool:
+    connective = _CONNECTIVE.match(sentence)
+    return bool(_SUBJECT_PRONOUN.match(sentence[connective.end() :] if connective else sentence))
+
+
+def _next_subject(raw: str, known: dict[str, str], continuing: _Subject | None) -> _Subject | None:
+    """Whom a "He"/"She" opening the sentence after ``raw`` means: the one person ``raw``
+    names, or, when ``raw`` itself opened with the pronoun and names nobody else, the same
+    person as before; nobody when that is not certain (two people named, or none)."""
+    named = list(dict.fromkeys(mentions(raw, known)))
+    if continuing is not None:
+        return continuing if not named or named == [continuing.name] else None
+    return _Subject(named[0], raw) if len(named) == 1 else None
 
 
 def mentions(sentence: str, known: dict[str, str]) -> list[str]:
