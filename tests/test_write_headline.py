@@ -114,7 +114,13 @@ def test_a_cut_never_leaves_a_parenthesis_or_a_quotation_open() -> None:
         "Peterson) lawsuit against President Donald Trump might only register as a single "
         "locust on the plague scale."
     )
-    assert compress(lead, 14) == "To this besieged White House, the Stephanie Clifford"
+    assert compress(lead, 14) == (  # the leading phrase goes first, the parenthesis stays whole
+        "The Stephanie Clifford (aka Stormy Daniels, aka Peggy Peterson) lawsuit against "
+        "President Donald Trump"
+    )
+    assert compress(lead.replace("To this", "For this"), 14) == (
+        "For this besieged White House, the Stephanie Clifford"
+    )
     quoted = (
         'The senator said the bill was "a disgrace to the nation and to every family that has '
         'lost someone to gun violence" on Monday.'
@@ -125,3 +131,22 @@ def test_a_cut_never_leaves_a_parenthesis_or_a_quotation_open() -> None:
     assert compress("Smith (right) met Jones (left) in Paris on a cold and rainy Monday.", 8) == (
         "Smith (right) met Jones (left) in Paris"
     )
+
+
+def test_a_long_sentence_loses_its_leading_subordinate_clause_not_its_main_clause() -> None:
+    # Real demo lead (a film review): the cut used to keep only the "When" clause.
+    review = (
+        "When his five souls roll up to their cabin, he continues to keep his foot on the brake "
+        "with some back story involving Mia, her drug addiction and issues with her brother."
+    )
+    assert compress(review, 14).startswith("He continues to keep his foot on the brake")
+    assert compress("When police arrived, the man fled the scene.", 14) == (
+        "When police arrived, the man fled the scene"
+    )
+    conditional = "If convicted, he faces up to 20 years in prison and a fine for each count of it."
+    assert compress(conditional, 10).startswith("If convicted, he faces")
+    syria = (
+        "As many as 125 people died across Syria on Monday, many of them in a single incident at "
+        "a checkpoint in Homs, the activists said."
+    )
+    assert compress(syria, 14).startswith("As many as 125 people died")

@@ -50,8 +50,15 @@ _FURNITURE = re.compile(  # share buttons and prompts a page may carry as its ti
 )
 _OBJECT_PRONOUNS = frozenset({"me", "him", "it", "us", "them", "themselves", "himself", "herself"})
 _TRUNCATED = re.compile(r"(?:…|\.\.\.)\s*$")
+# A leading time or place phrase, or (when the sentence is too long to keep it) a leading
+# subordinate clause whose main clause follows the comma: "When his five souls roll up to their
+# cabin, he continues..." would otherwise be cut to the clause alone. Not "If" or "Until" (the
+# main clause alone would say more than the sentence did) nor "As" ("As many as 125 people").
 _LEADING_CLAUSE = re.compile(
     r"^(?:(?:On|In|At|By|After|Before|During|Late|Early)\b[^,]{0,40},\s+)", re.IGNORECASE
+)
+_SUBORDINATE_CLAUSE = re.compile(
+    r"^(?:When|While|Although|Though|Because|Since|Once|Whether|To [a-z]+)\b[^,]{0,80},\s+"
 )
 _ATTRIBUTION = re.compile(
     r",?\s+(?:according to [^,.]+|(?:officials|police|authorities|the [a-z]+ reports?|"
@@ -100,11 +107,14 @@ def headline(titles: Sequence[str], lead: str, outlets: Sequence[str] = ()) -> s
 
 
 def compress(sentence: str, max_words: int, drop_attribution: bool = True) -> str:
-    """The main clause of ``sentence``: no leading time clause or final period; (headlines
+    """The main clause of ``sentence``: no leading time clause or final period, no leading
+    subordinate clause when the sentence is longer than ``max_words``; (headlines
     only) a trailing attribution is dropped when the sentence is too long to keep it, never
     when it fits ("..., police said" stays a claim of the police)."""
     text = _WIRE_PREFIX.sub("", nlp.normalize_space(sentence))
     text = _LEADING_CLAUSE.sub("", text)
+    if nlp.word_count(text) > max_words:
+        text = _SUBORDINATE_CLAUSE.sub("", text)
     if drop_attribution and nlp.word_count(text) > max_words:
         text = _ATTRIBUTION.sub("", text)
     text = text.rstrip(" .")
