@@ -150,3 +150,22 @@ def test_a_long_sentence_loses_its_leading_subordinate_clause_not_its_main_claus
         "a checkpoint in Homs, the activists said."
     )
     assert compress(syria, 14).startswith("As many as 125 people died")
+
+
+def test_a_long_sentence_loses_an_appositive_and_an_inner_time_phrase_first() -> None:
+    # Real demo leads: the cut used to stop at "a 24-year-old Algerian national" and at
+    # "alleges that on a recent trip to Toronto", before the verb.
+    arrest = (
+        "Sid Ahmed Ghlam, a 24-year-old Algerian national, was detained on Sunday in Paris "
+        "after he apparently shot himself by accident and called an ambulance."
+    )
+    assert compress(arrest, 14) == "Sid Ahmed Ghlam was detained on Sunday in Paris"
+    gossip = (
+        "Life & Style alleges that on a recent trip to Toronto, Humphries contacted his "
+        "ex-girlfriend, Bianka Kamber."
+    )
+    assert compress(gossip, 14) == (
+        "Life & Style alleges that Humphries contacted his ex-girlfriend, Bianka Kamber"
+    )
+    short = "Sid Ahmed Ghlam, a 24-year-old Algerian national, was detained on Sunday."
+    assert compress(short, 14) == short.rstrip(".")  # it fits: nothing is dropped

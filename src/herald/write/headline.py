@@ -60,6 +60,14 @@ _LEADING_CLAUSE = re.compile(
 _SUBORDINATE_CLAUSE = re.compile(
     r"^(?:When|While|Although|Though|Because|Since|Once|Whether|To [a-z]+)\b[^,]{0,80},\s+"
 )
+# When the sentence is too long to keep them: an appositive or relative clause between commas
+# after the opening name ("Sid Ahmed Ghlam, a 24-year-old Algerian national, was detained"),
+# and a time or place phrase opening a "that" clause ("alleges that on a recent trip to
+# Toronto, Humphries contacted"), so that the cut keeps the verb.
+_APPOSITIVE = re.compile(
+    r"^((?:[A-Z][\w'’.-]*\s){0,3}[A-Z][\w'’.-]*), (?:a|an|the|who|whose)\b[^,]{2,80}, (?=[a-z])"
+)
+_INNER_CLAUSE = re.compile(r"\bthat (?:on|in|at|by|after|before|during)\b[^,]{0,40}, ")
 _ATTRIBUTION = re.compile(
     r",?\s+(?:according to [^,.]+|(?:officials|police|authorities|the [a-z]+ reports?|"
     r"[A-Z][\w.]*(?: [A-Z][\w.]*)*) (?:said|says|reported|reports|announced)"
@@ -107,14 +115,16 @@ def headline(titles: Sequence[str], lead: str, outlets: Sequence[str] = ()) -> s
 
 
 def compress(sentence: str, max_words: int, drop_attribution: bool = True) -> str:
-    """The main clause of ``sentence``: no leading time clause or final period, no leading
-    subordinate clause when the sentence is longer than ``max_words``; (headlines
+    """The main clause of ``sentence``: no leading time clause or final period; when the
+    sentence is longer than ``max_words``, no leading subordinate clause, no appositive after
+    its opening name and no time phrase opening a "that" clause; (headlines
     only) a trailing attribution is dropped when the sentence is too long to keep it, never
     when it fits ("..., police said" stays a claim of the police)."""
     text = _WIRE_PREFIX.sub("", nlp.normalize_space(sentence))
     text = _LEADING_CLAUSE.sub("", text)
     if nlp.word_count(text) > max_words:
         text = _SUBORDINATE_CLAUSE.sub("", text)
+        text = _INNER_CLAUSE.sub("that ", _APPOSITIVE.sub(r"\1 ", text))
     if drop_attribution and nlp.word_count(text) > max_words:
         text = _ATTRIBUTION.sub("", text)
     text = text.rstrip(" .")
