@@ -217,13 +217,17 @@ def test_pronoun_resolves_only_when_certain() -> None:
         "Alvarez met Governor Tom Reyes and Senator Maria Chen at the site on Tuesday. "
         "She said the three of them agreed on a schedule for the final inspection.\n\n"
         "Officials in Fort Wayne said the shelter would stay open through the weekend. "
-        "She told reporters the shelter had room for more than two hundred people."
+        "She told reporters the shelter had room for more than two hundred people. "
+        "Volunteers said the shelter would need more beds before the end of the week. "
+        "He met Governor Tom Reyes at the shelter on Wednesday afternoon for an hour. "
+        "He said the state would send another hundred beds by the end of the week."
     )
     found = {c.position: c for c in candidates([SourceDoc(1, "", "", "", text)])}
     assert found[1].text.startswith("Mayor Jane Alvarez added")
     assert found[2].text.startswith("Mayor Jane Alvarez also said")
     assert found[4].needs_previous  # three people named before: whose "She"?
     assert found[6].needs_previous  # Fort Wayne is a place
+    assert found[9].needs_previous  # "He met Tom Reyes. He said..." is not Tom Reyes
 
 
 def test_labels_and_photo_credits_are_cut_from_the_opening() -> None:

@@ -159,7 +159,7 @@ def _source_candidates(doc: int, body: str) -> list[Candidate]:
             candidate = _make(doc, position, para_index, raw, sentence, people)
             if candidate is not None:
                 out.append(candidate)
-            subject = _next_subject(raw, known, subject if pronoun else None)
+            subject = _next_subject(raw, known, subject, pronoun)
             position += 1
     return out
 
@@ -169,13 +169,16 @@ def _opens_with_pronoun(sentence: str) -> bool:
     return bool(_SUBJECT_PRONOUN.match(sentence[connective.end() :] if connective else sentence))
 
 
-def _next_subject(raw: str, known: dict[str, str], continuing: _Subject | None) -> _Subject | None:
+def _next_subject(
+    raw: str, known: dict[str, str], subject: _Subject | None, pronoun: bool
+) -> _Subject | None:
     """Whom a "He"/"She" opening the sentence after ``raw`` means: the one person ``raw``
-    names, or, when ``raw`` itself opened with the pronoun and names nobody else, the same
-    person as before; nobody when that is not certain (two people named, or none)."""
+    names; when ``raw`` itself opened with the pronoun, the same ``subject`` as before if it
+    names nobody else ("He met Smith. He said..." is not Smith); nobody when that is not
+    certain (two people named, or none)."""
     named = list(dict.fromkeys(mentions(raw, known)))
-    if continuing is not None:
-        return continuing if not named or named == [continuing.name] else None
+    if pronoun:
+        return subject if subject and (not named or named == [subject.name]) else None
     return _Subject(named[0], raw) if len(named) == 1 else None
 
 
