@@ -14,7 +14,7 @@ from herald.nlp.embed import MiniLMEmbedder
 from herald.types import Draft
 from herald.write import ranking
 from herald.write.base import SourceDoc
-from herald.write.candidates import candidates, clean, fix_opening, is_junk
+from herald.write.candidates import Candidate, candidates, clean, fix_opening, is_junk
 from herald.write.composer import compose
 from herald.write.dateline import dateline
 from tests.support.multinews import story_texts
@@ -195,6 +195,10 @@ def test_quoted_first_person_numerals_and_acronyms_are_not_junk(sentence: str) -
     assert not is_junk(sentence)
 
 
+def _one_source(text: str) -> list[Candidate]:
+    return candidates([SourceDoc(1, "", "", "", text)])
+
+
 def test_pronoun_never_resolves_to_a_thing_named_like_a_person() -> None:
     # Real demo source (WANE): "Amber Alert" is an alert, and "Pasztor" alone is no known name.
     text = (
@@ -203,7 +207,7 @@ def test_pronoun_never_resolves_to_a_thing_named_like_a_person() -> None:
         "Pasztor refused to offer details, but claimed she felt someone was going to harm them. "
         "She told NewsChannel 15 she didn't have the heart to shoot them, so she smothered them."
     )
-    found = candidates([SourceDoc(1, "", "", "", text)])
+    found = _one_source(text)
     assert not any("Amber Alert told" in c.text for c in found)
     told = [c for c in found if "NewsChannel 15" in c.text]
     assert told and told[0].needs_previous and told[0].text.startswith("She told")
@@ -222,7 +226,7 @@ def test_pronoun_resolves_only_when_certain() -> None:
         "He met Governor Tom Reyes at the shelter on Wednesday afternoon for an hour. "
         "He said the state would send another hundred beds by the end of the week."
     )
-    found = {c.position: c for c in candidates([SourceDoc(1, "", "", "", text)])}
+    found = {c.position: c for c in _one_source(text)}
     assert found[1].text.startswith("Mayor Jane Alvarez added")
     assert found[2].text.startswith("Mayor Jane Alvarez also said")
     assert found[4].needs_previous  # three people named before: whose "She"?
@@ -250,7 +254,7 @@ def test_pronoun_resolves_to_previous_subject() -> None:
         "Tulowitzki entered Saturday night leading the league in batting average. "
         "He is currently on the disabled list with a thigh injury this week."
     )
-    found = candidates([SourceDoc(1, "", "", "", text)])
+    found = _one_source(text)
     assert found[-1].text.startswith("Troy Tulowitzki is currently")
 
 

@@ -165,8 +165,7 @@ def _source_candidates(doc: int, body: str) -> list[Candidate]:
 
 
 def _opens_with_pronoun(sentence: str) -> bool:
-    connective = _CONNECTIVE.match(sentence)
-    return bool(_SUBJECT_PRONOUN.match(sentence[connective.end() :] if connective else sentence))
+    return bool(_SUBJECT_PRONOUN.match(_without_connective(sentence)[0]))
 
 
 def _next_subject(
@@ -266,12 +265,7 @@ def _pronoun_i(text: str, at: int) -> bool:
 
 def fix_opening(sentence: str, recent_people: list[str]) -> tuple[str, bool]:
     """Drop a leading connective, resolve a leading He/She; '' when the opening dangles."""
-    text = sentence
-    fixed = False
-    match = _CONNECTIVE.match(text)
-    if match:
-        text = _capitalise(text[match.end() :])
-        fixed = True
+    text, fixed = _without_connective(sentence)
     pronoun = _SUBJECT_PRONOUN.match(text)
     if pronoun:
         if not recent_people:
@@ -280,6 +274,13 @@ def fix_opening(sentence: str, recent_people: list[str]) -> tuple[str, bool]:
     if _DANGLING.match(text):
         return "", False
     return text, fixed
+
+
+def _without_connective(sentence: str) -> tuple[str, bool]:
+    """``sentence`` without a leading connective ("But he said" -> "He said"), and whether it
+    had one."""
+    match = _CONNECTIVE.match(sentence)
+    return (_capitalise(sentence[match.end() :]), True) if match else (sentence, False)
 
 
 def _capitalise(text: str) -> str:
