@@ -234,6 +234,21 @@ def test_pronoun_resolves_only_when_certain() -> None:
     assert found[9].needs_previous  # "He met Tom Reyes. He said..." is not Tom Reyes
 
 
+
+def test_pronoun_is_not_resolved_against_the_sources_own_pronouns() -> None:
+    # After the Multi-News source on Stacey Plaskett: the source calls her "she", so the "He"
+    # that follows a sentence naming her is somebody else.
+    text = (
+        "Stacey Plaskett said she had shared the videos to show what happened on the day. "
+        "Plaskett added that her office had received hundreds of messages since Friday. "
+        "He used these social media accounts to encourage others to spread the images. "
+        "Plaskett said the committee would meet again on Tuesday to discuss the videos. "
+        "She said the videos would be kept by the committee for its final report."
+    )
+    found = {c.position: c for c in _one_source(text)}
+    assert found[2].needs_previous and found[2].text.startswith("He used")
+    assert found[4].text.startswith("Stacey Plaskett said the videos")
+
 def test_labels_and_photo_credits_are_cut_from_the_opening() -> None:
     text = "Updated | When the first humans left Africa around 100,000 years ago, they got shorter."
     assert clean(text) == text.removeprefix("Updated | ")

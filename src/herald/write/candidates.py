@@ -8,8 +8,10 @@ opener ("It", "They", "This"...) or an unattributed quotation is marked ``needs_
 composer may use it only right after the source sentence before it.
 
 "He"/"She" is replaced only when certain: the sentence before names exactly one person (or
-itself opened with the pronoun and named nobody else), and spaCy's entity recogniser calls that
-name a person there; otherwise the sentence needs its predecessor like any dangling opening.
+itself opened with the pronoun and named nobody else), spaCy's entity recogniser calls that
+name a person there, and the source's own pronouns after that name do not say otherwise (a
+source that writes "Plaskett said her office..." means someone else by the "He" after a
+sentence naming her); otherwise the sentence needs its predecessor like any dangling opening.
 """
 
 from __future__ import annotations
@@ -84,6 +86,8 @@ _CONNECTIVE = re.compile(
     r"As a result|In fact|Of course|Again|Ultimately|Finally|Similarly|Likewise)\b,?\s+"
 )
 _SUBJECT_PRONOUN = re.compile(r"^(He|She)\b(?!')")
+_MALE = frozenset({"he", "him", "his", "himself"})
+_FEMALE = frozenset({"she", "her", "hers", "herself"})
 _DANGLING = re.compile(
     r"^(?:It|They|This|That|These|Those|His|Her|Their|Its|Them|Him|There|Here|Such|The latter|"
     r"The former|The move|The decision|The same|Both|Neither|Another|Other|Others|Which|"
@@ -146,36 +150,75 @@ def _label(name: str, text: str) -> str:
 
 def _source_candidates(doc: int, body: str) -> list[Candidate]:
     out: list[Candidate] = []
-    position = 0
+    sentences = _sentences(body)
+    evidence = _gender_evidence(sentences)
     subject: _Subject | None = None
-    known: dict[str, str] = {}
-    for para_index, para in enumerate(nlp.paragraphs(body)):
-        for raw in nlp.split_sentences(para):
-            if position >= MAX_SENTENCES_PER_SOURCE or len(out) >= MAX_CANDIDATES_PER_SOURCE:
-                return out
-            sentence = clean(raw, first=position == 0)
-            pronoun = _opens_with_pronoun(sentence)
-            people = [subject.name] if pronoun and subject and subject.is_person() else []
-            candidate = _make(doc, position, para_index, raw, sentence, people)
-            if candidate is not None:
-                out.append(candidate)
-            subject = _next_subject(raw, known, subject, pronoun)
-            position += 1
+    for position, (para_index, raw, named) in enumerate(sentences):
+        if len(out) >= MAX_CANDIDATES_PER_SOURCE:
+            break
+        sentence = clean(raw, first=position == 0)
+        pronoun = _opening_pronoun(sentence)
+        people = []
+        if pronoun and subject and _agrees(evidence.get(subject.name), pronoun):
+            people = [subject.name] if subject.is_person() else []
+        candidate = _make(doc, position, para_index, raw, sentence, people)
+        if candidate is not None:
+            out.append(candidate)
+        subject = _next_subject(raw, named, subject, bool(pronoun))
     return out
 
 
-def _opens_with_pronoun(sentence: str) -> bool:
-    return bool(_SUBJECT_PRONOUN.match(_without_connective(sentence)[0]))
+def _sentences(body: str) -> list[tuple[int, str, list[str]]]:
+    """The source's first sentences: (paragraph, text, people it names in order)."""
+    out: list[tuple[int, str, list[str]]] = []
+    known: dict[str, str] = {}
+    for para_index, para in enumerate(nlp.paragraphs(body)):
+        for raw in nlp.split_sentences(para):
+            if len(out) >= MAX_SENTENCES_PER_SOURCE:
+                return out
+            out.append((para_index, raw, list(dict.fromkeys(mentions(raw, known)))))
+    return out
+
+
+def _gender_evidence(sentences: Sequence[tuple[int, str, list[str]]]) -> dict[str, list[int]]:
+    """Per person, how many "he/his/him" and "she/her" follow their name outside quotation
+    marks in the source's sentences that name nobody else ("Smith said his team...")."""
+    counts: dict[str, list[int]] = {}
+    for _, raw, named in sentences:
+        if len(named) != 1:
+            continue
+        name = named[0]
+        at = raw.find(name.split()[-1])
+        tally = counts.setdefault(name, [0, 0])
+        for word in nlp.lower_terms(nlp.unquoted(raw[at:])):
+            if word in _MALE:
+                tally[0] += 1
+            elif word in _FEMALE:
+                tally[1] += 1
+    return counts
+
+
+def _agrees(tally: list[int] | None, pronoun: str) -> bool:
+    """Whether the source's own pronouns for a person do not contradict ``pronoun``."""
+    if not tally:
+        return True
+    male, female = tally
+    return female <= male if pronoun == "He" else male <= female
+
+
+def _opening_pronoun(sentence: str) -> str:
+    """ "He" or "She" when the sentence opens with it (after any connective), else ''."""
+    match = _SUBJECT_PRONOUN.match(_without_connective(sentence)[0])
+    return match.group(1) if match else ""
 
 
 def _next_subject(
-    raw: str, known: dict[str, str], subject: _Subject | None, pronoun: bool
+    raw: str, named: list[str], subject: _Subject | None, pronoun: bool
 ) -> _Subject | None:
     """Whom a "He"/"She" opening the sentence after ``raw`` means: the one person ``raw``
-    names; when ``raw`` itself opened with the pronoun, the same ``subject`` as before if it
-    names nobody else ("He met Smith. He said..." is not Smith); nobody when that is not
-    certain (two people named, or none)."""
-    named = list(dict.fromkeys(mentions(raw, known)))
+    names (``named``); when ``raw`` itself opened with the pronoun, the same ``subject`` as
+    before if it names nobody else ("He met Smith. He said..." is not Smith); nobody when that
+    is not certain (two people named, or none)."""
     if pronoun:
         return subject if subject and (not named or named == [subject.name]) else None
     return _Subject(named[0], raw) if len(named) == 1 else None
