@@ -11,10 +11,12 @@ import re
 from collections.abc import Sequence
 
 from herald.nlp import text as nlp
+from herald.write.clause_cut import clause_cut
 
 MAX_HEADLINE_WORDS = 14
 MAX_SUMMARY_WORDS = 45
 MAX_KEY_POINT_WORDS = 28
+MIN_CUT_WORDS = 5  # a grammatical cut shorter than this says too little: cut between words
 
 _NUMBER_WORD = re.compile(
     r"^(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
@@ -46,6 +48,12 @@ CLAUSE_MARKS = (";", " — ", " -- ", ", ", " and ", " but ", " who ", " which "
 _FURNITURE = re.compile(  # share buttons and prompts a page may carry as its title
     r"click (?:here|to)\b|e-?mail this|opens in (?:a )?new window|\bsign up\b|subscribe|"
     r"share (?:this|on)\b",
+    re.IGNORECASE,
+)
+# A photo caption taken for a title: "Bernie Sanders (2nd row down, center) liked what he heard".
+_CAPTION = re.compile(
+    r"\((?:[^()]*\b)?(?:left|right|center|centre|pictured|second from|row|foreground|"
+    r"background|top|bottom|front)\b[^()]*\)",
     re.IGNORECASE,
 )
 _OBJECT_PRONOUNS = frozenset({"me", "him", "it", "us", "them", "themselves", "himself", "herself"})
@@ -101,6 +109,7 @@ def usable_title(title: str) -> bool:
         and not _CLICKBAIT.search(title)
         and not is_truncated(title)
         and not _FURNITURE.search(title)
+        and not _CAPTION.search(title)
         and not title.isupper()
     )
 
@@ -133,7 +142,8 @@ def compress(sentence: str, max_words: int, drop_attribution: bool = True) -> st
 
 
 def _cut(text: str, max_words: int) -> str:
-    """At most ``max_words`` words, preferring to stop at a clause boundary.
+    """At most ``max_words`` words: whole phrases dropped where the parser finds a cut
+    (:func:`herald.write.clause_cut.clause_cut`), else preferring to stop at a clause boundary.
 
     A cut between words never ends on a stopword ("in", "the"), inside a name ("Mount" of
     "Mount Everest") or on a number: what follows a number qualifies it ("$1.2 billion",
@@ -142,6 +152,9 @@ def _cut(text: str, max_words: int) -> str:
     parts = text.split()
     if len(parts) <= max_words:
         return text
+    whole = clause_cut(text, max_words)
+    if whole is not None and nlp.word_count(whole) >= min(MIN_CUT_WORDS, max_words):
+        return whole
     head = " ".join(parts[:max_words])
     for mark in CLAUSE_MARKS:
         at = head.rfind(mark)

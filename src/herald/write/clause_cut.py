@@ -1,0 +1,161 @@
+"""Shorten a sentence where its grammar allows: whole phrases go, never half of one.
+
+A headline, key point or feed-card summary cut between two words can end in the middle of a
+phrase ("...has been focused on the search effort since Jack", "...charged with conspiracy
+to violate"). Here spaCy's dependency parser (the English model Herald already ships, loaded
+without its entity recogniser) says where phrases begin and end, and the sentence is
+shortened only by dropping whole phrases that modify it:
+
+1. when the sentence is too long, a phrase opening it before the subject and closed by a comma
+   ("Ignoring calls from environmentalists to revisit ..., the administration outlined..."),
+   unless it is a condition ("If ...", "Unless ...": the rest is not said outright) or the
+   subject after it is a pronoun ("..., it would be" needs what came before);
+2. then the longest beginning of what is left that fits, provided everything after it is a
+   whole optional phrase hanging from a word kept (a prepositional phrase, a relative or
+   adverbial clause, an appositive, a second verb phrase, a day or month: "since Jack
+   Frakes...", "on Sunday in Paris"), and never the main verb's subject, object or
+   complement, a negation, a noun's "of" phrase ("charges of child luring") or a phrase
+   saying how often ("a day").
+
+Nothing is reordered or rewritten, so what is kept is a prefix of the source sentence's own
+words (after an opening phrase, possibly). When no such cut fits, :func:`clause_cut` returns
+``None`` and the caller cuts between words as before.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import warnings
+from typing import Any
+
+from herald.cluster.ner import MODEL
+from herald.exceptions import ModelError
+from herald.nlp import text as nlp
+
+__all__ = ["clause_cut", "load_parser"]
+
+_UNUSED_PIPES = ("ner", "lemmatizer")
+# Dependents whose whole phrase may go: they modify what they hang from.
+_OPTIONAL = frozenset({"prep", "advcl", "relcl", "acl", "appos", "parataxis", "dep", "punct"})
+_OPENING = frozenset({"prep", "advcl", "npadvmod", "advmod"})
+_WHEN = re.compile(
+    r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|today|tonight|yesterday|"
+    r"tomorrow|January|February|March|April|May|June|July|August|September|October|"
+    r"November|December)$"
+)
+_CONDITIONS = frozenset({"if", "unless", "until", "whether", "should", "were", "had"})
+_SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj", "expl"})
+_VERBS = frozenset({"VERB", "AUX"})
+_CLAUSES = frozenset({"advcl", "conj", "cc", "punct", "parataxis", "npadvmod", "relcl"})
+_NOUN_ROLES = frozenset({"nsubj", "nsubjpass", "dobj", "pobj", "attr", "appos", "dative", "oprd"})
+_NOMINALS = frozenset({"NOUN", "PROPN", "NUM", "PRON"})
+_CLOSERS = frozenset({")", '"', "”", "’", "'"})
+
+_lock = threading.Lock()
+_parser: Any = None
+
+
+def load_parser() -> Any:
+    """The process-wide spaCy pipeline with its parser (loaded on first use)."""
+    global _parser
+    with _lock:
+        if _parser is None:
+            _parser = _load()
+    return _parser
+
+
+def _load() -> Any:
+    try:
+        import spacy
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # version-compatibility notices of spaCy models
+            return spacy.load(MODEL, exclude=list(_UNUSED_PIPES))
+    except (ImportError, OSError) as e:
+        raise ModelError(f"the spaCy model {MODEL!r} is not installed ({e})") from e
+
+
+def clause_cut(text: str, max_words: int) -> str | None:
+    """``text`` shortened to at most ``max_words`` words by dropping whole phrases, or
+    ``None`` when its grammar offers no such cut (or the parser is missing)."""
+    try:
+        doc = load_parser()(text)
+    except ModelError:
+        return None
+    sentences = list(doc.sents)
+    root = sentences[0].root
+    if len(sentences) > 1 or root.pos_ not in _VERBS:
+        return None
+    start = _after_opening(doc, root) if _words(doc[:]) > max_words else 0
+    for end in range(len(doc), root.i, -1):
+        kept = doc[start:end]
+        if (
+            _words(kept) <= max_words
+            and all(t.head.i < end for t in kept)  # no word kept without the word it modifies
+            and _clean_end(doc, end)
+            and _droppable(doc, end)
+        ):
+            out = str(kept.text).strip(" ,;:—-")
+            if nlp.quotes_balanced(out) and out.count("(") == out.count(")"):
+                return out[:1].upper() + out[1:]
+    return None
+
+
+def _words(span: Any) -> int:
+    return sum(1 for t in span if not t.is_punct)
+
+
+def _after_opening(doc: Any, root: Any) -> int:
+    """Where the sentence starts without an opening phrase closed by a comma (0 if none)."""
+    subject = next((c for c in root.children if c.dep_ in _SUBJECTS), None)
+    if subject is None or subject.pos_ == "PRON":  # "If ..., it would be" needs its clause
+        return 0
+    for child in root.children:
+        if child.i >= subject.i or child.dep_ not in _OPENING or child.left_edge.i != 0:
+            continue
+        if doc[0].lower_ in _CONDITIONS:  # "If convicted, he faces...": not said outright
+            return 0
+        comma: int = child.right_edge.i + 1
+        if comma < subject.left_edge.i and doc[comma].text == ",":
+            return comma + 1
+    return 0
+
+
+def _clean_end(doc: Any, end: int) -> bool:
+    """A cut may end on a word, or on a closing bracket or quotation mark; not on "and" or
+    "the", nor on an active verb whose phrase goes on after it ("also known [as...]", "they
+    talk [about...]"); a noun, an adjective or a passive verb may lose its modifiers ("the
+    search effort [since...]", "has been found [beneath...]")."""
+    last = doc[end - 1]
+    if last.is_punct:
+        return last.text in _CLOSERS
+    if last.dep_ in ("cc", "mark", "det", "prep", "aux", "case", "poss"):
+        return False
+    if last.pos_ != "VERB" or last.dep_ in _NOUN_ROLES:  # "Bundy's slavery remarks [at...]"
+        return True
+    if any(child.dep_ == "auxpass" for child in last.children):
+        return True
+    return all(child.dep_ in _CLAUSES for child in last.children if child.i >= end)
+
+
+def _droppable(doc: Any, end: int) -> bool:
+    """Whether every token from ``end`` on belongs to a whole optional phrase hanging from a
+    token before ``end``."""
+    for token in doc[end:]:
+        top = token
+        while top.head.i >= end and top.head.i != top.i:
+            top = top.head
+        if top.head.i == top.i or top.left_edge.i < end or not _optional(top):
+            return False
+    return True
+
+
+def _optional(token: Any) -> bool:
+    if token.dep_ == "npadvmod":  # "on Sunday" may go, "a day" may not
+        return bool(_WHEN.match(token.text))
+    if token.dep_ == "prep" and token.lower_ == "of" and token.head.pos_ in _NOMINALS:
+        return False  # "charges of child luring", "hundreds of agencies": the noun's argument
+    if token.dep_ in ("conj", "cc"):  # a second verb phrase: "...resigned and apologised"
+        return token.head.pos_ in _VERBS and (token.dep_ == "cc" or token.pos_ in _VERBS)
+    return token.dep_ in _OPTIONAL

@@ -1,0 +1,79 @@
+"""The parser's cuts: whole phrases dropped, never half of one (real Multi-News leads)."""
+
+from __future__ import annotations
+
+import pytest
+
+from herald.exceptions import ModelError
+from herald.write import clause_cut as cc
+from herald.write.clause_cut import clause_cut
+
+SEARCH = (
+    "American's team of airport employees have been focused on the search effort since Jack "
+    "escaped on August 25, 2011."
+)
+
+
+def test_a_trailing_phrase_goes_whole() -> None:
+    # Cut between words, this was "... on the search effort since Jack".
+    assert clause_cut(SEARCH, 14) == (
+        "American's team of airport employees have been focused on the search effort"
+    )
+    satellite = (
+        "A Thai satellite has detected some 300 objects in an area of the southern Indian "
+        "Ocean being searched for missing Malaysia Airlines flight MH370."
+    )
+    assert clause_cut(satellite, 14) == "A Thai satellite has detected some 300 objects"
+
+
+def test_a_nouns_of_phrase_and_a_frequency_stay() -> None:
+    charges = (
+        "Twenty-eight-year-old Geraldine Alcorn was arraigned Wednesday on charges of child "
+        "luring, corruption of minors and attempting to interfere with custody of the child."
+    )
+    cut = clause_cut(charges, 14)
+    assert cut is None or "charges" not in cut or "charges of child luring" in cut
+    wine = (
+        "Just one glass of wine or other alcoholic drink a day significantly raises the risk of "
+        "breast cancer, while vigorous exercise such as running and bicycling reduces it."
+    )
+    cut = clause_cut(wine, 14)
+    assert cut is None or "a day" in cut  # "one glass ... raises the risk" would overstate it
+
+
+def test_a_cut_never_ends_on_a_verb_whose_phrase_was_dropped() -> None:
+    marvel = (
+        "The Supreme Court handed down its decision in Kimble v. Marvel, also known as the "
+        "Spider-Man case, on a busy Monday for the justices in Washington."
+    )
+    assert (
+        clause_cut(marvel, 14) == "The Supreme Court handed down its decision in Kimble v. Marvel"
+    )
+
+
+def test_an_opening_phrase_goes_unless_the_rest_depends_on_it() -> None:
+    polar = (
+        "Ignoring calls from environmentalists to revisit the status of the polar bear, the "
+        "Obama administration outlined its legal reasoning for the bear's listing on Friday."
+    )
+    assert clause_cut(polar, 14) == (
+        "The Obama administration outlined its legal reasoning for the bear's listing on Friday"
+    )
+    syria = (
+        "If Syrian President Bashar al-Assad has really carried out a chemical attack, it "
+        "wouldn't be the first time poisonous gas brought death in the Middle East country."
+    )
+    assert clause_cut(syria, 14) is None  # "It wouldn't be the first time" says nothing alone
+
+
+def test_short_text_and_fragments() -> None:
+    assert clause_cut("Storm hits the coast.", 14) == "Storm hits the coast"
+    assert clause_cut("The coast of Maine, the storm and the long night after it.", 5) is None
+
+
+def test_without_the_parser_there_is_no_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing() -> None:
+        raise ModelError("the spaCy model is not installed")
+
+    monkeypatch.setattr(cc, "load_parser", missing)
+    assert clause_cut(SEARCH, 14) is None
