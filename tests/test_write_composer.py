@@ -234,7 +234,6 @@ def test_pronoun_resolves_only_when_certain() -> None:
     assert found[9].needs_previous  # "He met Tom Reyes. He said..." is not Tom Reyes
 
 
-
 def test_pronoun_is_not_resolved_against_the_sources_own_pronouns() -> None:
     # After the Multi-News source on Stacey Plaskett: the source calls her "she", so the "He"
     # that follows a sentence naming her is somebody else.
@@ -249,6 +248,7 @@ def test_pronoun_is_not_resolved_against_the_sources_own_pronouns() -> None:
     assert found[2].needs_previous and found[2].text.startswith("He used")
     assert found[4].text.startswith("Stacey Plaskett said the videos")
 
+
 def test_labels_and_photo_credits_are_cut_from_the_opening() -> None:
     text = "Updated | When the first humans left Africa around 100,000 years ago, they got shorter."
     assert clean(text) == text.removeprefix("Updated | ")
@@ -259,6 +259,19 @@ def test_labels_and_photo_credits_are_cut_from_the_opening() -> None:
     assert (
         clean("AP reported on Thursday that the airline had received a notice.", first=True)[:3]
         == "AP "
+    )
+
+
+def test_wire_copys_typed_quotation_marks_are_read_as_quotation_marks() -> None:
+    # Multi-News sources (AP copy): a closing '' used to leave the sentence "unbalanced", and
+    # it was dropped.
+    park = "\"They come to this park at one o'clock on Fridays,'' Katrinnah said on Monday."
+    assert clean(park) == park.replace("''", '"')
+    assert not is_junk(clean(park))
+    wet = "Koyukuk, home to about 100 people, is a “wet'' village, where alcohol is legal."
+    assert clean(wet) == wet.replace("''", "”")
+    assert clean("``We will win,'' he said on Monday night.") == (
+        '"We will win," he said on Monday night.'
     )
 
 

@@ -240,13 +240,23 @@ def mentions(sentence: str, known: dict[str, str]) -> list[str]:
 def clean(sentence: str, first: bool = False) -> str:
     """Strip wire datelines ('DENVER (AP) — '), labels before a pipe ('Updated | '), an opening
     dash or bullet, a wire credit opening the text ('AP American Airlines said') and stray
-    whitespace."""
-    text = _BULLET.sub("", _LABEL_PREFIX.sub("", nlp.normalize_space(sentence)))
+    whitespace; wire copy's typed quotation marks (``...'') become double quotes."""
+    text = _BULLET.sub("", _LABEL_PREFIX.sub("", _wire_quotes(nlp.normalize_space(sentence))))
     if first or _DATELINE_PREFIX.match(text):
         text = _DATELINE_PREFIX.sub("", text, count=1)
     if first:
         text = _CREDIT_PREFIX.sub("", text, count=1)
     return text
+
+
+def _wire_quotes(text: str) -> str:
+    """Wire copy's typed quotation marks as one mark: a closing two apostrophes ('...on
+    Fridays,\'\' Katrinnah said') as the opening's partner, an opening two backticks as '"'."""
+    if "''" not in text and "``" not in text:
+        return text
+    text = text.replace("``", '"')
+    closing = "”" if text.count("“") > text.count("”") else '"'
+    return text.replace("''", closing)
 
 
 def _make(
