@@ -51,6 +51,22 @@ def test_a_cut_never_ends_on_a_verb_whose_phrase_was_dropped() -> None:
     )
 
 
+def test_a_restrictive_clause_and_a_particles_phrase_stay() -> None:
+    # Demo key points: "...James Comey wrote in a memo." and "...often comes off."
+    memo = (
+        "Multiple news outlets are now reporting that James Comey wrote in a memo that Donald "
+        "Trump asked him to drop the FBI's investigation of former adviser Michael Flynn."
+    )
+    cut = clause_cut(memo, 20)
+    assert cut is None or not cut.endswith("in a memo")
+    remake = (
+        "The rare remake that will be enjoyed most by fans of its predecessor, Evil Dead often "
+        "comes off as the cinematic equivalent of a cover-band concert tribute to greatest hits."
+    )
+    cut = clause_cut(remake, 20)
+    assert cut is None or not cut.endswith("comes off")
+
+
 def test_an_opening_phrase_goes_unless_the_rest_depends_on_it() -> None:
     polar = (
         "Ignoring calls from environmentalists to revisit the status of the polar bear, the "

@@ -262,6 +262,17 @@ def test_labels_and_photo_credits_are_cut_from_the_opening() -> None:
     )
 
 
+def test_a_pronoun_becomes_the_persons_name_not_the_words_before_it() -> None:
+    # A demo source (a column): "He" became "Watching President Barack Obama stood...".
+    text = (
+        "Watching President Barack Obama play the race card late last week in the matter of "
+        "the trial reminded many of his powers.\n\n"
+        "He stood in the White House briefing room and spoke about the killing for an hour."
+    )
+    found = _one_source(text)
+    assert found[-1].text.startswith("President Barack Obama stood in the White House")
+
+
 def test_wire_copys_typed_quotation_marks_are_read_as_quotation_marks() -> None:
     # Multi-News sources (AP copy): a closing '' used to leave the sentence "unbalanced", and
     # it was dropped.

@@ -127,25 +127,35 @@ class _Subject:
     name: str
     sentence: str
 
-    def is_person(self) -> bool:
-        """Whether spaCy's entities call the name a person in its sentence ("Fort Wayne",
-        "Business Insider" and "West Nile Virus" look like names but are not people), or, when
-        they do not tag it there at all (a bare surname: "Tulowitzki entered..."), on its own."""
+    def person(self) -> str:
+        """The name as spaCy's entity recogniser marks the person in its sentence ("Barack
+        Obama" in "Watching President Barack Obama play..."), or, when it tags nothing there
+        (a bare surname: "Tulowitzki entered..."), in the name on its own; '' when the name is
+        not a person ("Fort Wayne", "Business Insider" and "West Nile Virus" look like names)."""
         try:
-            label = _label(self.name, self.sentence) or _label(self.name, self.name)
+            found = _person(self.name, self.sentence)
+            if found is None:
+                found = _person(self.name, self.name)
         except ModelError:
-            return False
-        return label == "PERSON"
+            return ""
+        return found or ""
 
 
-def _label(name: str, text: str) -> str:
-    """The entity label ``text`` gives ``name`` (by its last word): "PERSON" when every entity
-    holding it is a person, "OTHER" when one is not, "" when none holds it."""
+def _person(name: str, text: str) -> str | None:
+    """``name`` when the entities of ``text`` holding its last word are people, without a
+    participle opening the sentence that the entity leaves out ("Watching President Barack
+    Obama play..." means President Barack Obama); '' when an entity holding it is not a
+    person; ``None`` when none holds it."""
     last = name.split()[-1]
-    labels = {e.label for e in named_entities([text])[0] if last in e.text.split()}
-    if not labels:
+    holding = [e for e in named_entities([text])[0] if last in e.text.split()]
+    if not holding:
+        return None
+    if any(e.label != "PERSON" for e in holding):
         return ""
-    return "PERSON" if labels == {"PERSON"} else "OTHER"
+    first, _, rest = name.partition(" ")
+    if rest and first.endswith("ing") and text.startswith(name) and first not in holding[0].text:
+        return rest  # a participle opening the sentence: "Watching President Barack Obama..."
+    return name
 
 
 def _source_candidates(doc: int, body: str) -> list[Candidate]:
@@ -160,7 +170,8 @@ def _source_candidates(doc: int, body: str) -> list[Candidate]:
         pronoun = _opening_pronoun(sentence)
         people = []
         if pronoun and subject and _agrees(evidence.get(subject.name), pronoun):
-            people = [subject.name] if subject.is_person() else []
+            person = subject.person()
+            people = [person] if person else []
         candidate = _make(doc, position, para_index, raw, sentence, people)
         if candidate is not None:
             out.append(candidate)

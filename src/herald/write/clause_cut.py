@@ -11,11 +11,11 @@ shortened only by dropping whole phrases that modify it:
    unless it is a condition ("If ...", "Unless ...": the rest is not said outright) or the
    subject after it is a pronoun ("..., it would be" needs what came before);
 2. then the longest beginning of what is left that fits, provided everything after it is a
-   whole optional phrase hanging from a word kept (a prepositional phrase, a relative or
-   adverbial clause, an appositive, a second verb phrase, a day or month: "since Jack
-   Frakes...", "on Sunday in Paris"), and never the main verb's subject, object or
-   complement, a negation, a noun's "of" phrase ("charges of child luring") or a phrase
-   saying how often ("a day").
+   whole optional phrase hanging from a word kept (a prepositional phrase, a relative clause
+   set off by a comma, an adverbial clause, an appositive, a second verb phrase, a day or
+   month: "since Jack Frakes...", "on Sunday in Paris"), and never the main verb's subject,
+   object or complement, a negation, a noun's "of" phrase ("charges of child luring") or a
+   phrase saying how often ("a day").
 
 Nothing is reordered or rewritten, so what is kept is a prefix of the source sentence's own
 words (after an opening phrase, possibly). When no such cut fits, :func:`clause_cut` returns
@@ -130,6 +130,8 @@ def _clean_end(doc: Any, end: int) -> bool:
     last = doc[end - 1]
     if last.is_punct:
         return last.text in _CLOSERS
+    if last.dep_ == "prt":  # "comes off [as...]" ends on its verb
+        last = last.head
     if last.dep_ in ("cc", "mark", "det", "prep", "aux", "case", "poss"):
         return False
     if last.pos_ != "VERB" or last.dep_ in _NOUN_ROLES:  # "Bundy's slavery remarks [at...]"
@@ -156,6 +158,8 @@ def _optional(token: Any) -> bool:
         return bool(_WHEN.match(token.text))
     if token.dep_ == "prep" and token.lower_ == "of" and token.head.pos_ in _NOMINALS:
         return False  # "charges of child luring", "hundreds of agencies": the noun's argument
+    if token.dep_ == "relcl":  # only ", which/who ...": "the memo that ..." says which memo
+        return token.left_edge.i > 0 and token.doc[token.left_edge.i - 1].text in (",", "—", "–")
     if token.dep_ in ("conj", "cc"):  # a second verb phrase: "...resigned and apologised"
         return token.head.pos_ in _VERBS and (token.dep_ == "cc" or token.pos_ in _VERBS)
     return token.dep_ in _OPTIONAL
