@@ -7,6 +7,7 @@ import pytest
 from herald.exceptions import ModelError
 from herald.write import clause_cut as cc
 from herald.write.clause_cut import clause_cut
+from herald.write.headline import whole_title
 
 SEARCH = (
     "American's team of airport employees have been focused on the search effort since Jack "
@@ -93,3 +94,29 @@ def test_without_the_parser_there_is_no_cut(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(cc, "load_parser", missing)
     assert clause_cut(SEARCH, 14) is None
+
+
+def test_a_headline_cut_short_by_its_feed_loses_its_unfinished_phrase() -> None:
+    # Demo feeds' headlines, ended by the feed with "…".
+    budget = "Republicans muscled a balanced-budget plan through the Senate early Friday"
+    assert whole_title(f"{budget}, positioning…") == budget
+    takei = '"Star Trek" star George Takei had everyone fooled early Saturday morning'
+    assert whole_title(f"{takei} when he tweeted…") == takei
+    # The verb's own phrase is cut: "called today" would say something else. Kept as it was.
+    poe = "Rep. Ted Poe called today for the removal of a California judge…"
+    assert whole_title(poe) == poe
+    # A negation left without what it denies, a clause with no main clause: kept as they were.
+    anthem = "A renewed attempt to make the lyrics of O Canada more gender-neutral won't be…"
+    assert whole_title(anthem) == anthem
+    critic = "Truthfully, if it hadn't been my paying job as a critic to watch Fede…"
+    assert whole_title(critic) == critic
+    assert whole_title("Storm hits the coast of Maine") == "Storm hits the coast of Maine"
+
+
+def test_a_restrictive_participle_phrase_stays() -> None:
+    judge = (
+        "Judge in Stanford sexual assault case previously allowed athletes accused of "
+        "gang-raping a student to stay out of jail before trial in the county."
+    )
+    cut = clause_cut(judge, 10)
+    assert cut is None or not cut.endswith("allowed athletes")

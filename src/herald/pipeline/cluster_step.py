@@ -40,6 +40,7 @@ from herald.nlp.embed import Vectors, from_bytes, to_bytes
 from herald.nlp.glossary import english_gloss
 from herald.pipeline.progress import NoProgress, Progress
 from herald.types import Article
+from herald.write.headline import whole_title
 
 BATCH = 256
 ENTITY_TITLES = 64  # a story's main entities come from its latest headlines
@@ -206,7 +207,7 @@ def _save_story(h: Herald, clusterer: OnlineClusterer, key: int) -> None:
     stacked = (
         np.stack([v for v in found if v is not None]) if all(v is not None for v in found) else None
     )
-    title = working_title([a.title for a in members], stacked) if members else ""
+    title = whole_title(working_title([a.title for a in members], stacked)) if members else ""
     centroid = state.centroid
     topic = topic_of_centroid(centroid, h.embedder) if centroid.size else ""
     h.store.save_story(

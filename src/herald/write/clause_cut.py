@@ -12,10 +12,11 @@ shortened only by dropping whole phrases that modify it:
    subject after it is a pronoun ("..., it would be" needs what came before);
 2. then the longest beginning of what is left that fits, provided everything after it is a
    whole optional phrase hanging from a word kept (a prepositional phrase, a relative clause
-   set off by a comma, an adverbial clause, an appositive, a second verb phrase, a day or
-   month: "since Jack Frakes...", "on Sunday in Paris"), and never the main verb's subject,
-   object or complement, a negation, a noun's "of" phrase ("charges of child luring") or a
-   phrase saying how often ("a day").
+   or participle phrase set off by a comma, an adverbial clause, an appositive, a second verb
+   phrase, a day or month: "since Jack Frakes...", "on Sunday in Paris"), and never the main
+   verb's subject, object or complement, a negation, a noun's "of" phrase ("charges of child
+   luring") or a phrase saying how often ("a day"); a cut never ends on an active verb whose
+   phrase goes on ("Rep. Ted Poe called today [for the removal...]").
 
 Nothing is reordered or rewritten, so what is kept is a prefix of the source sentence's own
 words (after an opening phrase, possibly). When no such cut fits, :func:`clause_cut` returns
@@ -47,6 +48,7 @@ _CONDITIONS = frozenset({"if", "unless", "until", "whether", "should", "were", "
 _SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj", "expl"})
 _VERBS = frozenset({"VERB", "AUX"})
 _CLAUSES = frozenset({"advcl", "conj", "cc", "punct", "parataxis", "npadvmod", "relcl"})
+_ON_THE_VERB = frozenset({"prt", "advmod", "neg", "npadvmod"})
 _NOUN_ROLES = frozenset({"nsubj", "nsubjpass", "dobj", "pobj", "attr", "appos", "dative", "oprd"})
 _NOMINALS = frozenset({"NOUN", "PROPN", "NUM", "PRON"})
 _CLOSERS = frozenset({")", '"', "”", "’", "'"})
@@ -64,9 +66,12 @@ def load_parser() -> Any:
     return _parser
 
 
-def clause_cut(text: str, max_words: int) -> str | None:
+def clause_cut(text: str, max_words: int, *, cut_short: bool = False) -> str | None:
     """``text`` shortened to at most ``max_words`` words by dropping whole phrases, or
-    ``None`` when its grammar offers no such cut (or the parser is missing)."""
+    ``None`` when its grammar offers no such cut (or the parser is missing).
+
+    ``cut_short``: the text is a sentence cut off mid-phrase (a headline its feed ended with
+    "…"), so its last word's phrase goes whatever the length ("...hampered again by bad")."""
     try:
         doc = load_parser()(text)
     except ModelError:
@@ -75,8 +80,10 @@ def clause_cut(text: str, max_words: int) -> str | None:
     root = sentences[0].root
     if len(sentences) > 1 or root.pos_ not in _VERBS:
         return None
+    if any(child.dep_ == "mark" for child in root.children):  # "if it hadn't been...": no
+        return None  # main clause to keep
     start = _after_opening(doc, root) if _words(doc[:]) > max_words else 0
-    for end in range(len(doc), root.i, -1):
+    for end in range(len(doc) - int(cut_short), root.i, -1):
         kept = doc[start:end]
         if (
             _words(kept) <= max_words
@@ -118,8 +125,8 @@ def _clean_end(doc: Any, end: int) -> bool:
     last = doc[end - 1]
     if last.is_punct:
         return last.text in _CLOSERS
-    if last.dep_ == "prt":  # "comes off [as...]" ends on its verb
-        last = last.head
+    while last.dep_ in _ON_THE_VERB and last.head.i < end:  # "comes off [as...]", "called
+        last = last.head  # today [for...]", "aimed directly [at...]" end on their verb
     if last.dep_ in ("cc", "mark", "det", "prep", "aux", "case", "poss"):
         return False
     if last.pos_ != "VERB" or last.dep_ in _NOUN_ROLES:  # "Bundy's slavery remarks [at...]"
@@ -146,7 +153,8 @@ def _optional(token: Any) -> bool:
         return bool(_WHEN.match(token.text))
     if token.dep_ == "prep" and token.lower_ == "of" and token.head.pos_ in _NOMINALS:
         return False  # "charges of child luring", "hundreds of agencies": the noun's argument
-    if token.dep_ == "relcl":  # only ", which/who ...": "the memo that ..." says which memo
+    if token.dep_ in ("relcl", "acl"):  # only ", which/who ...": "the memo that ..." and
+        # "athletes accused of ..." say which memo and which athletes
         return token.left_edge.i > 0 and token.doc[token.left_edge.i - 1].text in (",", "—", "–")
     if token.dep_ in ("conj", "cc"):  # a second verb phrase: "...resigned and apologised"
         return token.head.pos_ in _VERBS and (token.dep_ == "cc" or token.pos_ in _VERBS)

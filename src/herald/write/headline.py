@@ -14,6 +14,7 @@ from herald.nlp import text as nlp
 from herald.write.clause_cut import clause_cut
 
 MAX_HEADLINE_WORDS = 14
+MAX_TITLE_WORDS = 20  # the longest source headline Herald uses as it is
 MAX_SUMMARY_WORDS = 45
 MAX_KEY_POINT_WORDS = 28
 MIN_CUT_WORDS = 5  # a grammatical cut shorter than this says too little: cut between words
@@ -101,11 +102,22 @@ def is_truncated(title: str) -> bool:
     return bool(_TRUNCATED.search(title))
 
 
+def whole_title(title: str) -> str:
+    """A headline its feed cut short ("McDonald's sales fall, hampered again by bad…") without
+    its unfinished last phrase when the parser finds one to drop ("McDonald's sales fall");
+    otherwise as it is, ellipsis and all (a reader sees it was cut)."""
+    if not is_truncated(title):
+        return title
+    stem = _TRUNCATED.sub("", title).rstrip(" ,;:—-")
+    whole = clause_cut(stem, MAX_TITLE_WORDS, cut_short=True)
+    return whole if whole and nlp.word_count(whole) >= MIN_CUT_WORDS else title
+
+
 def usable_title(title: str) -> bool:
     """Whether a cleaned headline is neutral and of reasonable length."""
     n = nlp.word_count(title)
     return (
-        4 <= n <= 20
+        4 <= n <= MAX_TITLE_WORDS
         and not _CLICKBAIT.search(title)
         and not is_truncated(title)
         and not _FURNITURE.search(title)
@@ -115,11 +127,12 @@ def usable_title(title: str) -> bool:
 
 
 def headline(titles: Sequence[str], lead: str, outlets: Sequence[str] = ()) -> str:
-    """The first usable cleaned title (callers pass the most central first), else the lead."""
-    for title in titles:
-        cleaned = clean_title(title, outlets)
-        if usable_title(cleaned):
-            return cleaned
+    """The first usable cleaned title (callers pass the most central first), then the first
+    title its feed cut short that :func:`whole_title` makes usable, else the lead."""
+    cleaned = [clean_title(title, outlets) for title in titles]
+    for title in [*cleaned, *(whole_title(t) for t in cleaned if is_truncated(t))]:
+        if usable_title(title):
+            return title
     return compress(lead, MAX_HEADLINE_WORDS)
 
 
