@@ -111,6 +111,9 @@ def test_a_headline_cut_short_by_its_feed_loses_its_unfinished_phrase() -> None:
     critic = "Truthfully, if it hadn't been my paying job as a critic to watch Fede…"
     assert whole_title(critic) == critic
     assert whole_title("Storm hits the coast of Maine") == "Storm hits the coast of Maine"
+    # A garbled demo headline: the cut never ends on a stopword ("is shown in this").
+    persky = "Santa Clara County Superior Court Judge Aaron Persky is shown in this this June…"
+    assert not whole_title(persky).endswith(" this")
 
 
 def test_a_restrictive_participle_phrase_stays() -> None:

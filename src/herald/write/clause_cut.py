@@ -48,6 +48,7 @@ _CONDITIONS = frozenset({"if", "unless", "until", "whether", "should", "were", "
 _SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj", "expl"})
 _VERBS = frozenset({"VERB", "AUX"})
 _CLAUSES = frozenset({"advcl", "conj", "cc", "punct", "parataxis", "npadvmod", "relcl"})
+_OBJECTS = frozenset({"me", "him", "her", "it", "us", "them", "himself", "herself", "themselves"})
 _ON_THE_VERB = frozenset({"prt", "advmod", "neg", "npadvmod"})
 _NOUN_ROLES = frozenset({"nsubj", "nsubjpass", "dobj", "pobj", "attr", "appos", "dative", "oprd"})
 _NOMINALS = frozenset({"NOUN", "PROPN", "NUM", "PRON"})
@@ -128,6 +129,8 @@ def _clean_end(doc: Any, end: int) -> bool:
     while last.dep_ in _ON_THE_VERB and last.head.i < end:  # "comes off [as...]", "called
         last = last.head  # today [for...]", "aimed directly [at...]" end on their verb
     if last.dep_ in ("cc", "mark", "det", "prep", "aux", "case", "poss"):
+        return False
+    if last.lower_ in nlp.STOPWORDS and last.lower_ not in _OBJECTS:  # "is shown in this"
         return False
     if last.pos_ != "VERB" or last.dep_ in _NOUN_ROLES:  # "Bundy's slavery remarks [at...]"
         return True
