@@ -64,6 +64,7 @@ import numpy.typing as npt
 from herald.cluster.entities import entities, guess_latin_language, terms
 from herald.cluster.split import Split, two_way_split
 from herald.cluster.story_index import Mask, StoryIndex, micros, top_slots
+from herald.nlp.furniture import is_furniture, without_furniture
 from herald.nlp.glossary import Glossary, glossary, is_chinese
 
 StoryKey = int | str
@@ -180,13 +181,16 @@ def _sentence_end(text: str, start: int) -> int:
 
 
 def embedding_text(title: str, text: str) -> str:
-    """What is embedded for an article: its title and the lead of its text.
+    """What is embedded for an article: its title and the lead of its text, without page
+    furniture (a widget for a title, widget lines in the text: :mod:`herald.nlp.furniture`).
 
     Chinese articles are embedded through their English glosses (see
     :mod:`herald.nlp.glossary`) when the glossary is available.
     """
+    body = lead(without_furniture(text))
     title = title.strip()
-    body = lead(text)
+    if body and is_furniture(title):  # "Sign in to Celebuzz": the text says what it is about
+        title = ""
     if (found := _glossary_for(title, text)) is not None:
         title, body = found.gloss(title), found.gloss(body)
     if not body:

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from herald.nlp.embed import Embedder, Vectors, normalize
+from herald.nlp.furniture import is_furniture
 from herald.nlp.glossary import is_chinese
 
 TOPICS: dict[str, tuple[str, ...]] = {
@@ -125,12 +126,13 @@ def clean_title(title: str) -> str:
 def working_title(titles: Sequence[str], embeddings: Vectors | None) -> str:
     """The most central headline of a story (closest to the mean embedding), cleaned, among
     the headlines written like most of them (Chinese or not) and, when there are any, not cut
-    short by their feeds.
+    short by their feeds and not page furniture ("Sign in to Celebuzz").
 
     Without embeddings (or with a mismatched count) the most common cleaned title wins.
     """
     cleaned = [clean_title(t) for t in titles]
-    candidates = [i for i, t in enumerate(cleaned) if t]
+    candidates = [i for i, t in enumerate(cleaned) if t and not is_furniture(t)]
+    candidates = candidates or [i for i, t in enumerate(cleaned) if t]
     if not candidates:
         return ""
     usable = _in_majority_script(cleaned, candidates)

@@ -37,10 +37,11 @@ from herald.cluster.topics import topic_of_centroid, working_title
 from herald.executor.locks import stage_lock
 from herald.executor.models import Models
 from herald.nlp.embed import Vectors, from_bytes, to_bytes
+from herald.nlp.furniture import is_furniture
 from herald.nlp.glossary import english_gloss
 from herald.pipeline.progress import NoProgress, Progress
 from herald.types import Article
-from herald.write.headline import whole_title
+from herald.write.headline import title_from_text, whole_title
 
 BATCH = 256
 ENTITY_TITLES = 64  # a story's main entities come from its latest headlines
@@ -208,6 +209,8 @@ def _save_story(h: Herald, clusterer: OnlineClusterer, key: int) -> None:
         np.stack([v for v in found if v is not None]) if all(v is not None for v in found) else None
     )
     title = whole_title(working_title([a.title for a in members], stacked)) if members else ""
+    if is_furniture(title):  # every headline is a widget: the text says what it is about
+        title = next(filter(None, (title_from_text(a.body) for a in members)), title)
     centroid = state.centroid
     topic = topic_of_centroid(centroid, h.embedder) if centroid.size else ""
     h.store.save_story(

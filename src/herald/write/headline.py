@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from herald.nlp import text as nlp
+from herald.nlp.furniture import is_furniture, without_furniture
 from herald.write.clause_cut import clause_cut
 
 MAX_HEADLINE_WORDS = 14
@@ -46,11 +47,6 @@ _WIRE_PREFIX = re.compile(
 )
 # Where a long sentence may be cut. A comma counts only before a space: "150,000" is one number.
 CLAUSE_MARKS = (";", " — ", " -- ", ", ", " and ", " but ", " who ", " which ", " after ")
-_FURNITURE = re.compile(  # share buttons and prompts a page may carry as its title
-    r"click (?:here|to)\b|e-?mail this|opens in (?:a )?new window|\bsign up\b|subscribe|"
-    r"share (?:this|on)\b",
-    re.IGNORECASE,
-)
 # A photo caption taken for a title: "Bernie Sanders (2nd row down, center) liked what he heard".
 _CAPTION = re.compile(
     r"\((?:[^()]*\b)?(?:left|right|center|centre|pictured|second from|row|foreground|"
@@ -113,6 +109,19 @@ def whole_title(title: str) -> str:
     return whole if whole and nlp.word_count(whole) >= MIN_CUT_WORDS else title
 
 
+def title_from_text(text: str) -> str:
+    """A headline from an article's first sentence (without page furniture), for a story whose
+    every headline is a widget ("Send us your images or video"); '' when there is none."""
+    for sentence in nlp.split_sentences(without_furniture(text))[:3]:
+        if (
+            nlp.word_count(sentence) >= 4
+            and not sentence.endswith("?")
+            and not is_furniture(sentence)
+        ):
+            return compress(sentence, MAX_HEADLINE_WORDS)
+    return ""
+
+
 def usable_title(title: str) -> bool:
     """Whether a cleaned headline is neutral and of reasonable length."""
     n = nlp.word_count(title)
@@ -120,7 +129,7 @@ def usable_title(title: str) -> bool:
         4 <= n <= MAX_TITLE_WORDS
         and not _CLICKBAIT.search(title)
         and not is_truncated(title)
-        and not _FURNITURE.search(title)
+        and not is_furniture(title)
         and not _CAPTION.search(title)
         and not title.isupper()
     )

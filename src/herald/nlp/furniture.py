@@ -1,0 +1,54 @@
+"""Page furniture taken for a headline: "Sign in to Celebuzz", "Most Popular Stories Most
+Popular Stories More>>", "Send us your images or video", "Breaking News Emails Get breaking
+news alerts and special reports".
+
+A page whose title is one of its widgets (a login wall, a newsletter box, a "most popular"
+list, an update notice) still carries a real article: its title says nothing about the news,
+so the clusterer embeds such an article by its text alone (else the widget's words pull it
+away from the rest of its story's coverage) and a story is never titled by it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from herald.nlp.text import normalize_space
+
+__all__ = ["is_furniture", "without_furniture"]
+
+MAX_FURNITURE_WORDS = 40  # a longer paragraph is prose, whatever it mentions
+
+_PROMPTS = re.compile(
+    r"\bclick (?:here|to)\b|\be-?mail this\b|\bopens in (?:a )?new window\b|"
+    r"^(?:please )?(?:sign (?:up|in)|log ?in)\b|\bsign up (?:for (?:our|free)|now|here|today)\b|"
+    r"\blog ?in to (?:continue|read|your)\b|\bsubscribe (?:to|now|today)\b|^subscribe\b|"
+    r"\bshare (?:this|on)\b|\bmost (?:popular|read|viewed|shared) (?:stories|articles|news)\b|"
+    r"\bsend us your (?:images|photos|pictures|videos?|stories|tips)\b|"
+    r"\bbreaking news (?:emails|alerts)\b|\bget (?:breaking )?news alerts\b|"
+    r"\bthis (?:story|article|post|page) (?:is|was|has been) updated\b|\bpage not found\b|"
+    r"\benable javascript\b|\baccess denied\b|>>\s*$",
+    re.IGNORECASE,
+)
+
+
+def is_furniture(title: str) -> bool:
+    """Whether a page's title is one of its widgets rather than a headline."""
+    text = normalize_space(title)
+    if _PROMPTS.search(text):
+        return True
+    words = text.lower().split()
+    half = len(words) // 2
+    return len(words) >= 6 and len(words) % 2 == 0 and words[:half] == words[half:]
+
+
+def without_furniture(text: str) -> str:
+    """``text`` without its short paragraphs (lines) that are widgets ("Are you there? Send us
+    your images or video.", "Most Popular Stories More>>")."""
+    if not _PROMPTS.search(text):
+        return text
+    kept = [
+        line
+        for line in text.splitlines()
+        if not (len(line.split()) <= MAX_FURNITURE_WORDS and is_furniture(line))
+    ]
+    return "\n".join(kept).strip()
