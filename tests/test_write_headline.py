@@ -10,7 +10,7 @@ from herald.cluster.topics import working_title
 from herald.nlp.embed import MiniLMEmbedder
 from herald.write.base import SourceDoc
 from herald.write.composer import compose
-from herald.write.headline import compress, summary, usable_title
+from herald.write.headline import compress, headline, summary, usable_title
 from tests.support.multinews import story_texts
 
 NOW = datetime(2024, 12, 29, 15, 0, tzinfo=UTC)
@@ -150,6 +150,10 @@ def test_a_long_sentence_loses_its_leading_subordinate_clause_not_its_main_claus
         "with some back story involving Mia, her drug addiction and issues with her brother."
     )
     assert compress(review, 14).startswith("He continues to keep his foot on the brake")
+    # As a headline "He continues..." says nobody: the next sentence's main clause is used.
+    nxt = "The remake of The Evil Dead, Sam Raimi's 1981 horror film, opens in cinemas on Friday."
+    assert headline([], review, others=[nxt]).startswith("The remake of The Evil Dead")
+    assert headline([], review).startswith("He continues")  # nothing better to say
     assert compress("When police arrived, the man fled the scene.", 14) == (
         "When police arrived, the man fled the scene"
     )

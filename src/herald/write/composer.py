@@ -114,7 +114,9 @@ def _draft(
     if words < min_words:
         notes.append(f"short: {words} words, fewer than {min_words}")
     return Draft(
-        headline=heads.headline(_titles(story_title, sources, scored), lead, _outlets(sources)),
+        headline=heads.headline(
+            _titles(story_title, sources, scored), lead, _outlets(sources), ranked[:3]
+        ),
         summary=heads.summary(lead),
         dateline=_dateline(refs),
         sentences=sentences,

@@ -53,6 +53,9 @@ _CAPTION = re.compile(
     r"background|top|bottom|front)\b[^()]*\)",
     re.IGNORECASE,
 )
+_PRONOUN_START = re.compile(
+    r"^(?:He|She|It|They|This|That|These|Those|His|Her|Their|Its|Him|Them|We|I|You)\b"
+)
 _OBJECT_PRONOUNS = frozenset({"me", "him", "it", "us", "them", "themselves", "himself", "herself"})
 _TRUNCATED = re.compile(r"(?:…|\.\.\.)\s*$")
 # A leading time or place phrase, or (when the sentence is too long to keep it) a leading
@@ -135,14 +138,19 @@ def usable_title(title: str) -> bool:
     )
 
 
-def headline(titles: Sequence[str], lead: str, outlets: Sequence[str] = ()) -> str:
+def headline(
+    titles: Sequence[str], lead: str, outlets: Sequence[str] = (), others: Sequence[str] = ()
+) -> str:
     """The first usable cleaned title (callers pass the most central first), then the first
-    title its feed cut short that :func:`whole_title` makes usable, else the lead."""
+    title its feed cut short that :func:`whole_title` makes usable, else the lead's main clause,
+    or the next sentence's (``others``) when the lead's would open with a pronoun ("He
+    continues to keep his foot on the brake" says nobody)."""
     cleaned = [clean_title(title, outlets) for title in titles]
     for title in [*cleaned, *(whole_title(t) for t in cleaned if is_truncated(t))]:
         if usable_title(title):
             return title
-    return compress(lead, MAX_HEADLINE_WORDS)
+    found = [compress(sentence, MAX_HEADLINE_WORDS) for sentence in (lead, *others)]
+    return next((h for h in found if not _PRONOUN_START.match(h)), found[0])
 
 
 def compress(sentence: str, max_words: int, drop_attribution: bool = True) -> str:
