@@ -273,6 +273,18 @@ def test_a_pronoun_becomes_the_persons_name_not_the_words_before_it() -> None:
     assert found[-1].text.startswith("President Barack Obama stood in the White House")
 
 
+def test_datelines_media_labels_and_widgets_leave_the_text() -> None:
+    # Demo sources: a UPI dateline with its date, a photo label glued to the sentence after it,
+    # a newsletter box between two paragraphs.
+    upi = "NEW YORK, May 18 (UPI) -- Art supply company Crayola is warning against the fad."
+    assert clean(upi, first=True) == "Art supply company Crayola is warning against the fad."
+    image = "Image The White House's spokeswoman said on Wednesday that the lawyer had won."
+    assert clean(image) == image.removeprefix("Image ")
+    comics = "Image Comics announced a new series on Monday in New York City."
+    assert clean(comics) == comics  # a name, not a label
+    assert is_junk("Breaking News Emails Get breaking news alerts and special reports.")
+
+
 def test_wire_copys_typed_quotation_marks_are_read_as_quotation_marks() -> None:
     # Multi-News sources (AP copy): a closing '' used to leave the sentence "unbalanced", and
     # it was dropped.

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from herald.cluster.ner import named_entities
 from herald.exceptions import ModelError
 from herald.nlp import text as nlp
+from herald.nlp.furniture import is_furniture
 from herald.write.base import SourceDoc
 
 MIN_WORDS = 7
@@ -31,7 +32,7 @@ MAX_SENTENCES_PER_SOURCE = 80
 MAX_CANDIDATES_PER_SOURCE = 40  # bounds embedding time; costs ~0.05 ROUGE-1 on Multi-News
 
 _DATELINE_PREFIX = re.compile(
-    r"^(?:\(CNN\)\s*|[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Z][A-Za-z. ]{1,30})?\s*"
+    r"^(?:\(CNN\)\s*|[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Z][A-Za-z0-9. ]{1,30})?\s*"
     r"(?:\([A-Za-z. ]{2,30}\))?\s*[—–-]{1,2}\s+|\([A-Z][A-Za-z. ]{1,20}\)\s*[—–-]{1,2}\s*)"
 )
 _JUNK = re.compile(
@@ -77,6 +78,7 @@ _CREDIT = re.compile(
 _LABEL_PREFIX = re.compile(
     r"^(?:(?:Updated?|Breaking|Watch|Video|Photos?|Advertisement)\s*\|\s*)+", re.IGNORECASE
 )
+_MEDIA_LABEL = re.compile(r"^(?:Image|Photo|Video)\s+(?=(?:The|A|An)\s)")  # "Image The White..."
 _BULLET = re.compile(r"^[—–-]+\s+(?=[A-Z\"“])")  # "— A judge's act of compassion has..."
 _CREDIT_PREFIX = re.compile(r"^(?:AP|AFP|Reuters)\s+(?=[A-Z][a-z])")
 _BYLINE = re.compile(r"^(?:By|Written by|Posted by|Updated)\s+[A-Z]", re.IGNORECASE)
@@ -249,10 +251,12 @@ def mentions(sentence: str, known: dict[str, str]) -> list[str]:
 
 
 def clean(sentence: str, first: bool = False) -> str:
-    """Strip wire datelines ('DENVER (AP) — '), labels before a pipe ('Updated | '), an opening
-    dash or bullet, a wire credit opening the text ('AP American Airlines said') and stray
-    whitespace; wire copy's typed quotation marks (``...'') become double quotes."""
-    text = _BULLET.sub("", _LABEL_PREFIX.sub("", _wire_quotes(nlp.normalize_space(sentence))))
+    """Strip wire datelines ('DENVER (AP) — ', 'NEW YORK, May 18 (UPI) -- '), labels before a
+    pipe ('Updated | ') or a media label ('Image The White House...'), an opening dash or
+    bullet, a wire credit opening the text ('AP American Airlines said') and stray whitespace;
+    wire copy's typed quotation marks (``...'') become double quotes."""
+    text = _wire_quotes(nlp.normalize_space(sentence))
+    text = _MEDIA_LABEL.sub("", _BULLET.sub("", _LABEL_PREFIX.sub("", text)))
     if first or _DATELINE_PREFIX.match(text):
         text = _DATELINE_PREFIX.sub("", text, count=1)
     if first:
@@ -304,7 +308,7 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
         return True
     if not nlp.quotes_balanced(sentence) or sentence.count("(") != sentence.count(")"):
         return True
-    if nlp.looks_like_instruction(sentence):
+    if nlp.looks_like_instruction(sentence) or is_furniture(sentence):
         return True
     if sentence.isupper() or _BYLINE.match(sentence) or _CAPTION_END.search(sentence):
         return True
