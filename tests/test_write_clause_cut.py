@@ -6,7 +6,7 @@ import pytest
 
 from herald.exceptions import ModelError
 from herald.write import clause_cut as cc
-from herald.write.clause_cut import clause_cut
+from herald.write.clause_cut import clause_cut, trim_dangling
 from herald.write.headline import whole_title
 
 SEARCH = (
@@ -123,3 +123,18 @@ def test_a_restrictive_participle_phrase_stays() -> None:
     )
     cut = clause_cut(judge, 10)
     assert cut is None or not cut.endswith("allowed athletes")
+
+
+def test_a_cut_between_words_drops_what_the_cut_split() -> None:
+    # Demo key points: "...her daughter's school binder labeled." and "...fans clamor for the
+    # saucy."; a clause that ends whole keeps its verb.
+    binder = (
+        "Police said she found handwritten letters in her daughter's school binder labeled "
+        '"Things Ms. Alcorn and I can do" and "When we can do it."'
+    )
+    at = binder.index(' "Things')
+    assert trim_dangling(binder, at).endswith("school binder")
+    mcrib = "Every time McDonald's brings back the McRib, fans clamor for the saucy pork delicacy."
+    assert trim_dangling(mcrib, mcrib.index(" pork")).endswith("fans clamor")
+    cargo = "The airline said quarterly revenue in its cargo business fell by 5 percent."
+    assert trim_dangling(cargo, cargo.index(" by 5")).endswith("business fell")

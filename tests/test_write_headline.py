@@ -71,7 +71,7 @@ def test_a_long_summary_is_cut_before_a_number_not_after_it() -> None:
     words = " ".join("filler" for _ in range(36))
     lead = f"Officials said {words} the storm left damage estimated at 3.5 billion dollars in all."
     card = summary(lead)  # its 45th word is "3.5": the card stops before it, not at "3.5"
-    assert card.endswith("the storm left damage estimated.") and "3.5" not in card
+    assert card.endswith("the storm left damage.") and "3.5" not in card  # "estimated [at]" goes
 
 
 def test_a_headline_cut_short_by_its_feed_is_not_the_articles_headline(
@@ -128,8 +128,8 @@ def test_a_cut_never_leaves_a_parenthesis_or_a_quotation_open() -> None:
         "The Stephanie Clifford (aka Stormy Daniels, aka Peggy Peterson) lawsuit against "
         "President Donald Trump"
     )
-    assert compress(lead.replace("To this", "For this"), 14) == (
-        "For this besieged White House, the Stephanie Clifford"
+    assert compress(lead.replace("To this", "For this"), 14) == (  # "Clifford [lawsuit]" goes
+        "For this besieged White House"
     )
     quoted = (
         'The senator said the bill was "a disgrace to the nation and to every family that has '

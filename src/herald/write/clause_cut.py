@@ -33,7 +33,7 @@ from herald.cluster.ner import load_pipeline
 from herald.exceptions import ModelError
 from herald.nlp import text as nlp
 
-__all__ = ["clause_cut", "load_parser"]
+__all__ = ["clause_cut", "load_parser", "trim_dangling"]
 
 _UNUSED_PIPES = ("ner", "lemmatizer")
 # Dependents whose whole phrase may go: they modify what they hang from.
@@ -53,6 +53,8 @@ _ON_THE_VERB = frozenset({"prt", "advmod", "neg", "npadvmod"})
 _NOUN_ROLES = frozenset({"nsubj", "nsubjpass", "dobj", "pobj", "attr", "appos", "dative", "oprd"})
 _NOMINALS = frozenset({"NOUN", "PROPN", "NUM", "PRON"})
 _CLOSERS = frozenset({")", '"', "”", "’", "'"})
+_COMPLEMENTS = frozenset({"dobj", "oprd", "attr", "dative", "acomp", "ccomp", "xcomp"})
+_FUNCTION_POS = frozenset({"ADP", "CCONJ", "SCONJ", "PART", "DET"})
 
 _lock = threading.Lock()
 _parser: Any = None
@@ -162,3 +164,40 @@ def _optional(token: Any) -> bool:
     if token.dep_ in ("conj", "cc"):  # a second verb phrase: "...resigned and apologised"
         return token.head.pos_ in _VERBS and (token.dep_ == "cc" or token.pos_ in _VERBS)
     return token.dep_ in _OPTIONAL
+
+
+def trim_dangling(text: str, cut: int, min_words: int = 4) -> str:
+    """``text[:cut]`` (a sentence cut between two words) without the words at its end whose
+    phrase the cut split: a preposition, article or conjunction, a word modifying a word cut
+    off ("the saucy [delicacy]"), a participle or relative clause on a noun whose phrase was
+    cut off ("school binder labeled [...]", "the moment that led [to...]"), a verb (not the
+    main one) whose object or complement was cut off. Unchanged
+    when that would leave fewer than ``min_words`` words (or the parser is missing)."""
+    kept = text[:cut].rstrip()
+    try:
+        doc = load_parser()(text)
+    except ModelError:
+        return kept
+    end = cut_at = sum(1 for t in doc if t.idx < len(kept))
+    while end > 0 and _dangles(doc[end - 1], end, cut_at):
+        end -= 1
+    out = str(doc[:end].text).rstrip(" ,;:—-")
+    return out if nlp.word_count(out) >= min_words else kept
+
+
+def _dangles(token: Any, end: int, cut_at: int) -> bool:
+    if token.is_punct:
+        return token.text not in _CLOSERS
+    if token.head.i >= end or token.pos_ in _FUNCTION_POS:
+        return True
+    bare_participle = token.tag_ == "VBN" and not any(
+        c.dep_ in ("aux", "auxpass") for c in token.children
+    )
+    if token.pos_ != "VERB" or token.dep_ == "ROOT":
+        return False
+    cut_off = [c for c in token.children if c.i >= cut_at]
+    if token.dep_ in ("acl", "relcl") or bare_participle:  # "binder labeled", "that led"
+        return bool(cut_off)
+    if token.dep_ == "xcomp":  # "were attempting to climb [Everest]" reads whole
+        return False
+    return any(c.dep_ in _COMPLEMENTS for c in cut_off)  # "letters labeled [...]"

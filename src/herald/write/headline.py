@@ -12,12 +12,13 @@ from collections.abc import Sequence
 
 from herald.nlp import text as nlp
 from herald.nlp.furniture import is_furniture, without_furniture
-from herald.write.clause_cut import clause_cut
+from herald.write.clause_cut import clause_cut, trim_dangling
 
 MAX_HEADLINE_WORDS = 14
 MAX_TITLE_WORDS = 20  # the longest source headline Herald uses as it is
 MAX_SUMMARY_WORDS = 45
 MAX_KEY_POINT_WORDS = 28
+MIN_KEY_POINTS = 3
 MIN_CUT_WORDS = 5  # a grammatical cut shorter than this says too little: cut between words
 
 _NUMBER_WORD = re.compile(
@@ -153,12 +154,15 @@ def headline(
     return next((h for h in found if not _PRONOUN_START.match(h)), found[0])
 
 
-def compress(sentence: str, max_words: int, drop_attribution: bool = True) -> str:
+def compress(
+    sentence: str, max_words: int, drop_attribution: bool = True, whole_only: bool = False
+) -> str:
     """The main clause of ``sentence``: no leading time clause or final period; when the
     sentence is longer than ``max_words``, no leading subordinate clause, no appositive after
     its opening name and no time phrase opening a "that" clause; (headlines
     only) a trailing attribution is dropped when the sentence is too long to keep it, never
-    when it fits ("..., police said" stays a claim of the police)."""
+    when it fits ("..., police said" stays a claim of the police). ``whole_only``: '' rather
+    than a cut between words when no whole phrase can go."""
     text = _WIRE_PREFIX.sub("", nlp.normalize_space(sentence))
     text = _LEADING_CLAUSE.sub("", text)
     if nlp.word_count(text) > max_words:
@@ -168,29 +172,35 @@ def compress(sentence: str, max_words: int, drop_attribution: bool = True) -> st
         text = _ATTRIBUTION.sub("", text)
     text = text.rstrip(" .")
     text = text[:1].upper() + text[1:]
-    return _cut(text, max_words)
+    return _cut(text, max_words, whole_only)
 
 
-def _cut(text: str, max_words: int) -> str:
+def _cut(text: str, max_words: int, whole_only: bool = False) -> str:
     """At most ``max_words`` words: whole phrases dropped where the parser finds a cut
     (:func:`herald.write.clause_cut.clause_cut`), else preferring to stop at a clause boundary.
 
     A cut between words never ends on a stopword ("in", "the"), inside a name ("Mount" of
     "Mount Everest") or on a number: what follows a number qualifies it ("$1.2 billion",
     "150,000 copies", "5 percent"), and a number cut from its scale or unit would say
-    something the sources did not."""
+    something the sources did not; nor (:func:`herald.write.clause_cut.trim_dangling`) on a
+    word modifying one cut off, or a verb whose object was cut off."""
     parts = text.split()
     if len(parts) <= max_words:
         return text
     whole = clause_cut(text, max_words)
     if whole is not None and nlp.word_count(whole) >= min(MIN_CUT_WORDS, max_words):
         return whole
+    if whole_only:
+        return ""
     head = " ".join(parts[:max_words])
     for mark in CLAUSE_MARKS:
         at = head.rfind(mark)
         if at > len(head) // 2:  # a clause ends whole: only a dangling "while" or "of" goes
-            return _trimmed(head[:at].rstrip(" ,;—-").split(), parts, between_words=False)
-    return _trimmed(head.split(), parts, between_words=True)
+            kept = _trimmed(head[:at].rstrip(" ,;—-").split(), parts, between_words=False)
+            break
+    else:
+        kept = _trimmed(head.split(), parts, between_words=True)
+    return trim_dangling(text, len(kept))  # "...school binder labeled [...]" ends at "binder"
 
 
 def _trimmed(kept: list[str], parts: Sequence[str], *, between_words: bool) -> str:
@@ -235,17 +245,19 @@ def summary(lead: str) -> str:
 
 
 def key_points(sentences: Sequence[str], count: int = 4) -> tuple[str, ...]:
-    """Three to five short points, each from one (already ranked) sentence."""
+    """Three to five short points, each from one (already ranked) sentence: sentences that
+    fit or lose whole phrases first; cut between words only when fewer than three do."""
     points: list[str] = []
     seen: set[str] = set()
-    for sentence in sentences:
-        if sentence.startswith(('"', "“")) or not nlp.quotes_balanced(sentence):
-            continue
-        point = compress(sentence, MAX_KEY_POINT_WORDS, drop_attribution=False)
-        key = point.lower()
-        if nlp.word_count(point) >= 4 and key not in seen and nlp.quotes_balanced(point):
-            points.append(point + ".")
-            seen.add(key)
-        if len(points) >= count:
-            break
+    for whole_only in (True, False):
+        for sentence in sentences:
+            if len(points) >= (count if whole_only else MIN_KEY_POINTS):
+                break
+            if sentence.startswith(('"', "“")) or not nlp.quotes_balanced(sentence):
+                continue
+            point = compress(sentence, MAX_KEY_POINT_WORDS, False, whole_only)
+            key = point.lower()
+            if nlp.word_count(point) >= 4 and key not in seen and nlp.quotes_balanced(point):
+                points.append(point + ".")
+                seen.add(key)
     return tuple(points)
