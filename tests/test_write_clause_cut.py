@@ -6,7 +6,7 @@ import pytest
 
 from herald.exceptions import ModelError
 from herald.write import clause_cut as cc
-from herald.write.clause_cut import clause_cut, trim_dangling
+from herald.write.clause_cut import clause_cut, is_appositive, trim_dangling
 from herald.write.headline import whole_title
 
 SEARCH = (
@@ -138,3 +138,13 @@ def test_a_cut_between_words_drops_what_the_cut_split() -> None:
     assert trim_dangling(mcrib, mcrib.index(" pork")).endswith("fans clamor")
     cargo = "The airline said quarterly revenue in its cargo business fell by 5 percent."
     assert trim_dangling(cargo, cargo.index(" by 5")).endswith("business fell")
+
+
+def test_an_appositive_is_one_whole_phrase_not_a_lists_first_item() -> None:
+    arrest = "Sid Ahmed Ghlam, a 24-year-old Algerian national, was detained on Sunday."
+    at = arrest.index("a 24")
+    assert is_appositive(arrest, at, arrest.index(", was"))
+    # The regular expression alone cut "Kinkade, [the painter of cottages], lighthouses and
+    # gardens..." to "Thomas Kinkade lighthouses and gardens...".
+    painter = "Thomas Kinkade, the painter of cottages, lighthouses and gardens, died at 54."
+    assert not is_appositive(painter, painter.index("the painter"), painter.index(", light"))

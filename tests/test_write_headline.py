@@ -10,7 +10,7 @@ from herald.cluster.topics import working_title
 from herald.nlp.embed import MiniLMEmbedder
 from herald.write.base import SourceDoc
 from herald.write.composer import compose
-from herald.write.headline import compress, headline, summary, usable_title
+from herald.write.headline import compress, headline, key_points, summary, usable_title
 from tests.support.multinews import story_texts
 
 NOW = datetime(2024, 12, 29, 15, 0, tzinfo=UTC)
@@ -185,3 +185,19 @@ def test_a_long_sentence_loses_an_appositive_and_an_inner_time_phrase_first() ->
     )
     short = "Sid Ahmed Ghlam, a 24-year-old Algerian national, was detained on Sunday."
     assert compress(short, 14) == short.rstrip(".")  # it fits: nothing is dropped
+
+
+def test_key_points_are_whole_sentences_or_whole_phrases_first() -> None:
+    ranked = [
+        # A long fragment (no main verb): only a cut between words could shorten it.
+        "Thomas Kinkade, the world-famous 54-year-old painter of cottages, lighthouses and "
+        "gardens whose prints hung in millions of American homes and offices, and a man his "
+        "girlfriend of two years described as a heavy drinker in his final weeks.",
+        "Kinkade died on Friday at the age of 54 at his home in Los Gatos, California.",
+        "The painter sold millions of prints of cottages, lighthouses and gardens.",
+        "His family said they were shocked by the news of his sudden death.",
+        "An autopsy is planned for later this week, the county coroner said.",
+    ]
+    points = key_points(ranked)
+    assert len(points) == 4 and not any("Thomas Kinkade" in p for p in points)
+    assert len(key_points(ranked[:1] * 1 + ranked[1:3])) == 3  # cut only to make three

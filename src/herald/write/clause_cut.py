@@ -33,7 +33,7 @@ from herald.cluster.ner import load_pipeline
 from herald.exceptions import ModelError
 from herald.nlp import text as nlp
 
-__all__ = ["clause_cut", "load_parser", "trim_dangling"]
+__all__ = ["clause_cut", "is_appositive", "load_parser", "trim_dangling"]
 
 _UNUSED_PIPES = ("ner", "lemmatizer")
 # Dependents whose whole phrase may go: they modify what they hang from.
@@ -201,3 +201,19 @@ def _dangles(token: Any, end: int, cut_at: int) -> bool:
     if token.dep_ == "xcomp":  # "were attempting to climb [Everest]" reads whole
         return False
     return any(c.dep_ in _COMPLEMENTS for c in cut_off)  # "letters labeled [...]"
+
+
+def is_appositive(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is one whole appositive or relative clause of the word
+    before it ("Sid Ahmed Ghlam, [a 24-year-old Algerian national], was detained"), not the
+    beginning of a list ("Kinkade, [the painter of cottages], lighthouses and gardens").
+    False when the parser is missing."""
+    try:
+        doc = load_parser()(text)
+    except ModelError:
+        return False
+    inside = [t for t in doc if start <= t.idx < end and not t.is_punct]
+    heads = [t for t in inside if not start <= t.head.idx < end]
+    if len(heads) != 1 or heads[0].dep_ not in ("appos", "relcl", "acl"):
+        return False
+    return bool(heads[0].left_edge.idx >= start and heads[0].right_edge.idx < end)

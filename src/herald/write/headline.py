@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from herald.nlp import text as nlp
 from herald.nlp.furniture import is_furniture, without_furniture
-from herald.write.clause_cut import clause_cut, trim_dangling
+from herald.write.clause_cut import clause_cut, is_appositive, trim_dangling
 
 MAX_HEADLINE_WORDS = 14
 MAX_TITLE_WORDS = 20  # the longest source headline Herald uses as it is
@@ -167,12 +167,22 @@ def compress(
     text = _LEADING_CLAUSE.sub("", text)
     if nlp.word_count(text) > max_words:
         text = _SUBORDINATE_CLAUSE.sub("", text)
-        text = _INNER_CLAUSE.sub("that ", _APPOSITIVE.sub(r"\1 ", text))
+        text = _INNER_CLAUSE.sub("that ", _without_appositive(text))
     if drop_attribution and nlp.word_count(text) > max_words:
         text = _ATTRIBUTION.sub("", text)
     text = text.rstrip(" .")
     text = text[:1].upper() + text[1:]
     return _cut(text, max_words, whole_only)
+
+
+def _without_appositive(text: str) -> str:
+    """``text`` without an appositive after its opening name, when the parser confirms it
+    is one whole phrase (not the first item of a list that the regular expression cannot
+    tell apart)."""
+    match = _APPOSITIVE.match(text)
+    if not match or not is_appositive(text, match.end(1) + 2, match.end() - 2):
+        return text
+    return f"{match.group(1)} {text[match.end() :]}"
 
 
 def _cut(text: str, max_words: int, whole_only: bool = False) -> str:
