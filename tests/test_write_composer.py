@@ -278,6 +278,11 @@ def test_datelines_media_labels_and_widgets_leave_the_text() -> None:
     # a newsletter box between two paragraphs.
     upi = "NEW YORK, May 18 (UPI) -- Art supply company Crayola is warning against the fad."
     assert clean(upi, first=True) == "Art supply company Crayola is warning against the fad."
+    cnn = "Washington (CNN) Vermont Sen. Bernie Sanders lauded Pope Francis for his speech."
+    assert clean(cnn, first=True) == cnn.removeprefix("Washington (CNN) ")
+    assert (
+        clean("Smith (AP) said nothing more about the plan on Monday.", first=True)[:5] == "Smith"
+    )
     image = "Image The White House's spokeswoman said on Wednesday that the lawyer had won."
     assert clean(image) == image.removeprefix("Image ")
     comics = "Image Comics announced a new series on Monday in New York City."

@@ -33,7 +33,9 @@ MAX_CANDIDATES_PER_SOURCE = 40  # bounds embedding time; costs ~0.05 ROUGE-1 on 
 
 _DATELINE_PREFIX = re.compile(
     r"^(?:\(CNN\)\s*|[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Z][A-Za-z0-9. ]{1,30})?\s*"
-    r"(?:\([A-Za-z. ]{2,30}\))?\s*[—–-]{1,2}\s+|\([A-Z][A-Za-z. ]{1,20}\)\s*[—–-]{1,2}\s*)"
+    r"(?:\([A-Za-z. ]{2,30}\))?\s*[—–-]{1,2}\s+|\([A-Z][A-Za-z. ]{1,20}\)\s*[—–-]{1,2}\s*|"
+    r"[A-Z][a-z]+(?:,? [A-Z][A-Za-z.]+){0,3} \((?:CNN|AP|Reuters|AFP|UPI|dpa|PA|Bloomberg)\)"
+    r"\s*(?:[—–-]{1,2}\s*)?(?=[A-Z\"“]))"
 )
 _JUNK = re.compile(
     r"click here|sign up|subscribe|newsletter|cookie|advertisement|all rights reserved|"
