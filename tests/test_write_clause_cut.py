@@ -136,6 +136,8 @@ def test_a_cut_between_words_drops_what_the_cut_split() -> None:
     assert trim_dangling(binder, at).endswith("school binder")
     mcrib = "Every time McDonald's brings back the McRib, fans clamor for the saucy pork delicacy."
     assert trim_dangling(mcrib, mcrib.index(" pork")).endswith("fans clamor")
+    dole = "Former Senate Majority Leader Bob Dole says he doesn't believe that the party can win."
+    assert trim_dangling(dole, dole.index(" that")).endswith("he doesn't believe")
     cargo = "The airline said quarterly revenue in its cargo business fell by 5 percent."
     assert trim_dangling(cargo, cargo.index(" by 5")).endswith("business fell")
 

@@ -288,6 +288,14 @@ def test_datelines_media_labels_and_widgets_leave_the_text() -> None:
     comics = "Image Comics announced a new series on Monday in New York City."
     assert clean(comics) == comics  # a name, not a label
     assert is_junk("Breaking News Emails Get breaking news alerts and special reports.")
+    video = "CLOSE Four Reno dispensaries begin sales of recreational marijuana on Saturday."
+    assert clean(video) == video.removeprefix("CLOSE ")
+    for caption in (
+        "In this Saturday, July 1, 2017, photo, people line up at a dispensary in Las Vegas.",
+        "This photo released by the Syrian news agency SANA shows rescue teams at work.",
+    ):
+        assert is_junk(caption)
+    assert not is_junk("In this case, the judge ruled that the photo was admissible in court.")
 
 
 def test_wire_copys_typed_quotation_marks_are_read_as_quotation_marks() -> None:

@@ -49,7 +49,10 @@ _JUNK = re.compile(
     r"\b(?:ignore|disregard) (?:all |any )?(?:previous|prior|above) instructions|"
     r"\bap photo\b|\bbuy photo\b|\bcredit:|\bemail this\b|rating is available when|"
     r"page you (?:requested|are looking for)|could not be found|from a bookmark|"
-    r"navigation at the top|first appeared (?:in|on)\b|\bskip in skip\b|^with: ",
+    r"navigation at the top|first appeared (?:in|on)\b|\bskip in skip\b|^with: |"
+    r"^in this (?:\w+day, )?(?:\w+\.? \d{1,2}, \d{4},? )?(?:file |undated |handout )?"
+    r"(?:photo|image|picture)\b|"  # "In this Saturday, July 1, 2017, photo, people line up..."
+    r"^this (?:undated |handout |file |recent )?(?:photo|image|picture)\b",
     re.IGNORECASE,
 )
 # The writer's own voice is the wire's third person: a source's "I" or "you" outside quotation
@@ -80,7 +83,8 @@ _CREDIT = re.compile(
 _LABEL_PREFIX = re.compile(
     r"^(?:(?:Updated?|Breaking|Watch|Video|Photos?|Advertisement)\s*\|\s*)+", re.IGNORECASE
 )
-_MEDIA_LABEL = re.compile(r"^(?:Image|Photo|Video)\s+(?=(?:The|A|An)\s)")  # "Image The White..."
+# "Image The White House's...", a video player's "CLOSE Four Reno dispensaries begin..."
+_MEDIA_LABEL = re.compile(r"^(?:(?:Image|Photo|Video)\s+(?=(?:The|A|An)\s)|CLOSE\s+(?=[A-Z][a-z]))")
 _BULLET = re.compile(r"^[—–-]+\s+(?=[A-Z\"“])")  # "— A judge's act of compassion has..."
 _CREDIT_PREFIX = re.compile(r"^(?:AP|AFP|Reuters)\s+(?=[A-Z][a-z])")
 _BYLINE = re.compile(r"^(?:By|Written by|Posted by|Updated)\s+[A-Z]", re.IGNORECASE)

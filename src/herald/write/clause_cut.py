@@ -188,6 +188,8 @@ def trim_dangling(text: str, cut: int, min_words: int = 4) -> str:
 def _dangles(token: Any, end: int, cut_at: int) -> bool:
     if token.is_punct:
         return token.text not in _CLOSERS
+    if token.head.dep_ == "ROOT" and token.dep_ in _COMPLEMENTS:  # "Bob Dole says he doesn't
+        return False  # believe [...]" keeps what he does not believe, not "Bob Dole says"
     if token.head.i >= end or token.pos_ in _FUNCTION_POS:
         return True
     bare_participle = token.tag_ == "VBN" and not any(
