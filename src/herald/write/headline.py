@@ -2,7 +2,9 @@
 
 Headlines are neutral: publisher suffixes ("- BBC News", "| CNN"), teaser prefixes
 ("WATCH:", "BREAKING:") and clickbait tails ("(VIDEO)", "— here's why") are removed; with no
-usable source headline, the lead sentence's main clause is compressed instead.
+usable source headline, the lead sentence's main clause is compressed instead. Long sentences
+lose whole phrases where spaCy's parser finds them (:mod:`herald.write.clause_cut`) before
+anything is cut between words.
 """
 
 from __future__ import annotations
@@ -150,8 +152,11 @@ def headline(
     for title in [*cleaned, *(whole_title(t) for t in cleaned if is_truncated(t))]:
         if usable_title(title):
             return title
-    found = [compress(sentence, MAX_HEADLINE_WORDS) for sentence in (lead, *others)]
-    return next((h for h in found if not _PRONOUN_START.match(h)), found[0])
+    found = (compress(sentence, MAX_HEADLINE_WORDS) for sentence in (lead, *others))
+    first = next(found)
+    if not _PRONOUN_START.match(first):
+        return first
+    return next((h for h in found if not _PRONOUN_START.match(h)), first)
 
 
 def compress(
