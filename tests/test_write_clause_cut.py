@@ -93,6 +93,7 @@ def test_without_the_parser_there_is_no_cut(monkeypatch: pytest.MonkeyPatch) -> 
         raise ModelError("the spaCy model is not installed")
 
     monkeypatch.setattr(cc, "load_parser", missing)
+    cc.parse.cache_clear()  # earlier tests parsed SEARCH with the real parser
     assert clause_cut(SEARCH, 14) is None
 
 

@@ -25,6 +25,7 @@ words (after an opening phrase, possibly). When no such cut fits, :func:`clause_
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from typing import Any
@@ -33,9 +34,10 @@ from herald.cluster.ner import load_pipeline
 from herald.exceptions import ModelError
 from herald.nlp import text as nlp
 
-__all__ = ["clause_cut", "is_appositive", "load_parser", "trim_dangling"]
+__all__ = ["clause_cut", "is_appositive", "load_parser", "parse", "trim_dangling"]
 
 _UNUSED_PIPES = ("ner", "lemmatizer")
+PARSE_CACHE = 1024
 # Dependents whose whole phrase may go: they modify what they hang from.
 _OPTIONAL = frozenset({"prep", "advcl", "relcl", "acl", "appos", "parataxis", "dep", "punct"})
 _OPENING = frozenset({"prep", "advcl", "npadvmod", "advmod"})
@@ -69,6 +71,13 @@ def load_parser() -> Any:
     return _parser
 
 
+@functools.lru_cache(maxsize=PARSE_CACHE)
+def parse(text: str) -> Any:
+    """``text`` parsed, remembered: a story's lead is cut for its headline, its summary and
+    a key point, and a truncated story title on every save of the story."""
+    return load_parser()(text)
+
+
 def clause_cut(text: str, max_words: int, *, cut_short: bool = False) -> str | None:
     """``text`` shortened to at most ``max_words`` words by dropping whole phrases, or
     ``None`` when its grammar offers no such cut (or the parser is missing).
@@ -76,7 +85,7 @@ def clause_cut(text: str, max_words: int, *, cut_short: bool = False) -> str | N
     ``cut_short``: the text is a sentence cut off mid-phrase (a headline its feed ended with
     "…"), so its last word's phrase goes whatever the length ("...hampered again by bad")."""
     try:
-        doc = load_parser()(text)
+        doc = parse(text)
     except ModelError:
         return None
     sentences = list(doc.sents)
@@ -175,7 +184,7 @@ def trim_dangling(text: str, cut: int, min_words: int = 4) -> str:
     when that would leave fewer than ``min_words`` words (or the parser is missing)."""
     kept = text[:cut].rstrip()
     try:
-        doc = load_parser()(text)
+        doc = parse(text)
     except ModelError:
         return kept
     end = cut_at = sum(1 for t in doc if t.idx < len(kept))
@@ -211,7 +220,7 @@ def is_appositive(text: str, start: int, end: int) -> bool:
     beginning of a list ("Kinkade, [the painter of cottages], lighthouses and gardens").
     False when the parser is missing."""
     try:
-        doc = load_parser()(text)
+        doc = parse(text)
     except ModelError:
         return False
     inside = [t for t in doc if start <= t.idx < end and not t.is_punct]
