@@ -292,7 +292,9 @@ class RayExecutor:
             raise WorkerError(f"a model batch failed: {_lost(e)}") from e
         except RayError as e:  # the actor died more often than it may restart
             self._actors = []  # start fresh ones for the next batches
-            raise WorkerError(f"a model worker was lost: {_lost(e)}") from e
+            # an actor also "dies" when its whole cluster went away: say so, the root cause
+            gone = self._gone()
+            raise WorkerError(gone or f"a model worker was lost: {_lost(e)}") from e
 
 
 def _shard_result(index: int, finished: asyncio.Future[Any]) -> ShardResult[Any]:
