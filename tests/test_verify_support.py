@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from herald.eval.verify_eval import cross_validate, fit_logistic
+from herald.eval.verify_eval import cross_validate, fit_logistic, run_verify_eval
 from herald.verify import support as sup
 from herald.verify.checker import passages, source_support_index
 
@@ -79,3 +81,26 @@ def test_fit_logistic_and_grouped_cross_validation() -> None:
     result = cross_validate(x.tolist(), y, groups, folds=5, repeats=2)
     assert result["balanced_accuracy"] > 0.85
     assert result["roc_auc"] > 0.9
+
+
+def test_eval_verify_writes_each_pairs_features(tmp_path: Path) -> None:
+    summaries = {
+        "a": ("The council approved a budget.", 1),
+        "b": ("The senate cut 90 jobs in Ohio.", 0),
+        "c": ("Ann Lee said 40 roads get fixed.", 1),
+        "d": ("A storm hit Texas on Friday.", 0),
+    }
+    rows = [  # one document each: cross-validation folds are grouped by document
+        {"id": k, "document": f"{SOURCE} Filed as item {k}.", "summary": text, "label": label}
+        for k, (text, label) in summaries.items()
+    ]
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = run_verify_eval(pairs, out, BagEmbedder(), fit=True)
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [line["id"] for line in lines] == ["a", "b", "c", "d"]
+    assert list(lines[0]["features"]) == list(sup.FEATURES)
+    assert lines[1]["features"]["novel_numbers"] == 1.0
+    assert result["fit"]["in_sample"]["pairs"] == 4.0
+    assert result["fit"]["in_sample"]["balanced_accuracy"] == 1.0

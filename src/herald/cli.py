@@ -701,7 +701,13 @@ def eval_verify(
     if judge and checker is None:
         fail("--judge needs judge_base_url (HERALD_JUDGE_BASE_URL) or --judge-url")
     try:
-        _print_json(run_verify_eval(file, output, shared_embedder(), None, fit, checker, limit))
+        embedder = shared_embedder()
+        _print_json(
+            with_progress(
+                lambda p: run_verify_eval(file, output, embedder, None, fit, checker, limit, p),
+                quiet=False,
+            )
+        )
     finally:
         if checker is not None:
             checker.close()

@@ -15,6 +15,8 @@ same pairs, balanced accuracy and ROC AUC without and with the judge (the score 
 is the support score minus 1 for a vetoed pair), the judge's own AUC and balanced accuracy
 among the accepted pairs (where a veto-only judge can help), and how often it failed.
 ``--limit N`` evaluates N pairs evenly spaced through FILE.
+Each output line also carries the pair's support features (``"features"``), so a score can be
+read back to what made it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import numpy as np
 
 from herald.exceptions import LLMError
 from herald.nlp.embed import Embedder
+from herald.pipeline.progress import NoProgress, Progress
 from herald.verify import support
 from herald.verify.checker import best_passages, pair_features, passages, summary_sentences
 from herald.verify.judge import PASSAGES, Judge
@@ -160,6 +163,7 @@ def run_verify_eval(
     fit: bool = False,
     judge: Judge | None = None,
     limit: int | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Score every pair of ``path`` (or ``limit`` of them); return overall and per-origin
     metrics (with ``fit``, the logistic weights fitted on ``path`` and their cross-validated
@@ -169,7 +173,13 @@ def run_verify_eval(
         [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line],
         limit,
     )
-    values = [pair_features(r["document"], r["summary"], embedder) for r in rows]
+    progress = progress or NoProgress()
+    progress.start("Scoring pairs", len(rows))
+    values = []
+    for r in rows:
+        values.append(pair_features(r["document"], r["summary"], embedder))
+        progress.advance()
+    progress.finish()
     scores = [support.support_probability(v) for v in values]
     labels = [int(r["label"]) for r in rows]
     judged = [
@@ -179,11 +189,12 @@ def run_verify_eval(
         for r, s in zip(rows, scores, strict=True)
     ]
     with Path(output_path).open("w", encoding="utf-8") as out:
-        for row, value, (p_yes, error) in zip(rows, scores, judged, strict=True):
+        for row, value, (p_yes, error), found in zip(rows, scores, judged, values, strict=True):
             record: dict[str, Any] = {
                 "id": row["id"],
                 "score": round(value, 4),
                 "supported": value >= cut,
+                "features": dict(zip(support.FEATURES, (round(v, 4) for v in found), strict=True)),
             }
             if judge is not None:
                 record |= {"judge_p_yes": p_yes, "judge_error": error}
@@ -204,10 +215,12 @@ def run_verify_eval(
     if fit:
         weights = fit_logistic(values, labels)
         fitted = [support.support_probability(v, weights) for v in values]
+        fitted_cut = best_threshold(fitted, labels)
         result["fit"] = {
             "features": list(support.FEATURES),
             "weights": [round(w, 4) for w in weights],
-            "in_sample_threshold": round(best_threshold(fitted, labels), 4),
+            "in_sample_threshold": round(fitted_cut, 4),
+            "in_sample": _metrics(fitted, labels, fitted_cut),
             "cross_validation": cross_validate(values, labels, [r["document"] for r in rows]),
         }
     cleaned: dict[str, Any] = _finite(result)
