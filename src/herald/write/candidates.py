@@ -25,6 +25,7 @@ from herald.exceptions import ModelError
 from herald.nlp import text as nlp
 from herald.nlp.furniture import is_furniture
 from herald.write.base import SourceDoc
+from herald.write.captions import is_caption
 
 MIN_WORDS = 7
 MAX_WORDS = 55
@@ -318,7 +319,7 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
         return True
     if sentence.isupper() or _BYLINE.match(sentence) or _CAPTION_END.search(sentence):
         return True
-    if _JUNK.search(sentence):
+    if _JUNK.search(sentence) or is_caption(sentence):
         return True
     outside = nlp.unquoted(sentence)
     if _PERSONAL.search(outside) or _SHOUTING.search(outside) or " | " in outside:

@@ -1,0 +1,59 @@
+"""Wire photo captions are told from reporting (real sentences from Multi-News's sources)."""
+
+from __future__ import annotations
+
+import pytest
+
+from herald.write.candidates import is_junk
+from herald.write.captions import is_caption
+
+CAPTIONS = [
+    "Italian Premier Silvio Berlusconi sits in the lower chamber to attend a confidence vote, "
+    "in Rome, Friday, Oct. 14, 2011.",
+    "Vatican security guards stand by the main gate of the papal residence in Castelgandolfo, "
+    "in the outskirts of Rome, Saturday, March 23, 2013.",
+    "Bahraini activist Zainab al-Khawaja (L) is greeted by Sumaiya Rajab, wife of jailed "
+    "activist Nabeel Rajab, after her release from prison in Budaiya, west of Manama, "
+    "February 16, 2014.",
+    "The scene of collapsed houses along 400 block of Daly Street in South Philadelphia on "
+    "July 29, 2013.",
+    "White House counselor Kellyanne Conway speaks in support of Republican congressional "
+    "candidate Jay Webber at an event in Wayne, N.J., on Oct. 22, 2018.",
+    "Warren Beatty exits the stage after announcing the award for best picture at the Oscars "
+    "on Sunday, Feb. 26, 2017, at the Dolby Theatre in Los Angeles.",
+    'A supporter holds a "Wendy Davis for Governor" sticker during an announcement watch party '
+    "for State Sen. Wendy Davis, Thursday, Oct. 3, 2013, in San Antonio.",
+]
+
+REPORTING = [
+    # past tense, as a story reports
+    "On Aug. 6, 2013, authorities found Alexis Murphy's white 2003 Nissan Maxima in the parking "
+    "lot of a movie theater in Albemarle County.",
+    "Each was born on April 28, 1990, at the same hospital in Taunton.",
+    "Alexis Murphy, 17, has been missing since the evening of Aug. 3, 2013, when she left home.",
+    # present tense, but what is scheduled, stated or held
+    "The law takes effect on Jan. 1, 2019, for every employer in the state.",
+    "The incident dates to March 25, 2016, and he has been free on $250,000 bond.",
+    "The lawsuit says Clifford signed the agreement on Oct. 28, 2016, days before the election.",
+    # the date belongs to a noun or to another verb
+    "However, Katharine Brown concedes in a Dec. 8, 1939 letter to Selznick that efforts to "
+    "include the black cast must end.",
+    "KR17 is conducted in accordance with the South Korean-U.S. Mutual Defense Treaty, signed "
+    "Oct. 1, 1953.",
+    # a present-tense caption-like sentence with no full date
+    "Protesters march through the city center as police watch from the side streets.",
+    # a quotation
+    '"Dow goes from 18,589 on November 9, 2016, to 25,075 today, for a new all-time Record," '
+    "Trump tweeted.",
+]
+
+
+@pytest.mark.parametrize("sentence", CAPTIONS)
+def test_wire_captions_are_captions_and_junk(sentence: str) -> None:
+    assert is_caption(sentence)
+    assert is_junk(sentence)
+
+
+@pytest.mark.parametrize("sentence", REPORTING)
+def test_reporting_with_dates_is_not_a_caption(sentence: str) -> None:
+    assert not is_caption(sentence)
