@@ -298,6 +298,17 @@ def test_datelines_media_labels_and_widgets_leave_the_text() -> None:
     assert not is_junk("In this case, the judge ruled that the photo was admissible in court.")
 
 
+def test_a_title_printed_twice_and_a_video_intro_leave_the_text() -> None:
+    # Multi-News sources: local TV pages print their headline twice before the lead, and
+    # introduce their video with its reporter.
+    lead = "A fire has destroyed several homes in Philadelphia's Hunting Park section."
+    glued = f"Hunting Park Fire Displaces 18 People Hunting Park Fire Displaces 18 People {lead}"
+    assert clean(glued, first=True) == lead
+    assert clean("He said he said it was fine.") == "He said he said it was fine."
+    assert is_junk("NBC10's Lu Ann Cahn has the details.")
+    assert not is_junk("The company has more than 200 employees in the region.")
+
+
 def test_wire_copys_typed_quotation_marks_are_read_as_quotation_marks() -> None:
     # Multi-News sources (AP copy): a closing '' used to leave the sentence "unbalanced", and
     # it was dropped.

@@ -53,7 +53,8 @@ _JUNK = re.compile(
     r"navigation at the top|first appeared (?:in|on)\b|\bskip in skip\b|^with: |"
     r"^in this (?:\w+day, )?(?:\w+\.? \d{1,2}, \d{4},? )?(?:file |undated |handout )?"
     r"(?:photo|image|picture)\b|"  # "In this Saturday, July 1, 2017, photo, people line up..."
-    r"^this (?:undated |handout |file |recent )?(?:photo|image|picture)\b",
+    r"^this (?:undated |handout |file |recent )?(?:photo|image|picture)\b|"
+    r"^[^.!?]{0,60}\b(?:has|have) (?:the |more )?(?:details|more|the story)\.$",  # video intro
     re.IGNORECASE,
 )
 # The writer's own voice is the wire's third person: a source's "I" or "you" outside quotation
@@ -87,6 +88,9 @@ _LABEL_PREFIX = re.compile(
 # "Image The White House's...", a video player's "CLOSE Four Reno dispensaries begin..."
 _MEDIA_LABEL = re.compile(r"^(?:(?:Image|Photo|Video)\s+(?=(?:The|A|An)\s)|CLOSE\s+(?=[A-Z][a-z]))")
 _BULLET = re.compile(r"^[—–-]+\s+(?=[A-Z\"“])")  # "— A judge's act of compassion has..."
+# a page's title printed twice before its text: "Hunting Park Fire Displaces 18 People Hunting
+# Park Fire Displaces 18 People A fire has destroyed several homes..."
+_REPEATED_TITLE = re.compile(r"^((?:\S+\s+){2,15}?\S+)\s+\1\s+(?=[A-Z\"“])")
 _CREDIT_PREFIX = re.compile(r"^(?:AP|AFP|Reuters)\s+(?=[A-Z][a-z])")
 _BYLINE = re.compile(r"^(?:By|Written by|Posted by|Updated)\s+[A-Z]", re.IGNORECASE)
 _CONNECTIVE = re.compile(
@@ -259,10 +263,11 @@ def mentions(sentence: str, known: dict[str, str]) -> list[str]:
 
 def clean(sentence: str, first: bool = False) -> str:
     """Strip wire datelines ('DENVER (AP) — ', 'NEW YORK, May 18 (UPI) -- '), labels before a
-    pipe ('Updated | ') or a media label ('Image The White House...'), an opening dash or
-    bullet, a wire credit opening the text ('AP American Airlines said') and stray whitespace;
-    wire copy's typed quotation marks (``...'') become double quotes."""
-    text = _wire_quotes(nlp.normalize_space(sentence))
+    pipe ('Updated | ') or a media label ('Image The White House...'), a title printed twice
+    before the text, an opening dash or bullet, a wire credit opening the text ('AP American
+    Airlines said') and stray whitespace; wire copy's typed quotation marks (``...'') become
+    double quotes."""
+    text = _REPEATED_TITLE.sub("", _wire_quotes(nlp.normalize_space(sentence)), count=1)
     text = _MEDIA_LABEL.sub("", _BULLET.sub("", _LABEL_PREFIX.sub("", text)))
     if first or _DATELINE_PREFIX.match(text):
         text = _DATELINE_PREFIX.sub("", text, count=1)
