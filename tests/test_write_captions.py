@@ -23,6 +23,9 @@ CAPTIONS = [
     "on Sunday, Feb. 26, 2017, at the Dolby Theatre in Los Angeles.",
     'A supporter holds a "Wendy Davis for Governor" sticker during an announcement watch party '
     "for State Sen. Wendy Davis, Thursday, Oct. 3, 2013, in San Antonio.",
+    # the demo's: no date the grammar can use, but it says it is a photo
+    "Santa Clara County Superior Court Judge Aaron Persky is shown in this this June 27, 2011 "
+    "file photo.",
 ]
 
 REPORTING = [
@@ -57,3 +60,10 @@ def test_wire_captions_are_captions_and_junk(sentence: str) -> None:
 @pytest.mark.parametrize("sentence", REPORTING)
 def test_reporting_with_dates_is_not_a_caption(sentence: str) -> None:
     assert not is_caption(sentence)
+
+
+def test_a_caption_is_no_headline() -> None:
+    from herald.write.headline import usable_title
+
+    assert not usable_title("Santa Clara County Superior Court Judge Aaron Persky is shown")
+    assert usable_title("Judge Aaron Persky spared a former Stanford swimmer prison")

@@ -10,7 +10,14 @@ from herald.cluster.topics import working_title
 from herald.nlp.embed import MiniLMEmbedder
 from herald.write.base import SourceDoc
 from herald.write.composer import compose
-from herald.write.headline import compress, headline, key_points, summary, usable_title
+from herald.write.headline import (
+    clean_title,
+    compress,
+    headline,
+    key_points,
+    summary,
+    usable_title,
+)
 from tests.support.multinews import story_texts
 
 NOW = datetime(2024, 12, 29, 15, 0, tzinfo=UTC)
@@ -201,3 +208,13 @@ def test_key_points_are_whole_sentences_or_whole_phrases_first() -> None:
     points = key_points(ranked)
     assert len(points) == 4 and not any("Thomas Kinkade" in p for p in points)
     assert len(key_points(ranked[:1] * 1 + ranked[1:3])) == 3  # cut only to make three
+
+
+def test_a_wire_dateline_leaves_the_title() -> None:
+    # the demo's: a Multi-News title is its article's first words, dateline and all
+    title = "OTTAWA -- Liberal MP Mauril Belanger is losing his own singing voice"
+    assert clean_title(title) == "Liberal MP Mauril Belanger is losing his own singing voice"
+    assert clean_title("WASHINGTON — Senate passes budget") == "Senate passes budget"
+    assert clean_title("US-CHINA talks resume in Geneva") == "US-CHINA talks resume in Geneva"
+    stutter = "jobs jobs jobs Obama’s Jobs Speech Prompted Some Reactions From Republicans"
+    assert not usable_title(stutter)  # the demo's: a page's tags glued to its title

@@ -5,7 +5,8 @@ sentence: "Italian Premier Silvio Berlusconi sits in the lower chamber to attend
 vote, in Rome, Friday, Oct. 14, 2011." The wire style (AP, Reuters, AFP) is recognisable:
 the picture is described in the present tense ("sits", "speaks", "is greeted by") or as a
 bare noun phrase ("The scene of collapsed houses ... on July 29, 2013."), and dated in full,
-with the year, as an adverbial of its own. A story's sentences report in the past tense, and
+with the year, as an adverbial of its own; or it says so ("... is shown in this June 27, 2011
+file photo"). A story's sentences report in the past tense, and
 the present tense with a full date is rare there: what is scheduled ("The law takes effect
 Jan. 1, 2019"), which :data:`SCHEDULED` verbs leave alone, and the historical present about a
 dated thing ("she concedes in a Dec. 8, 1939 letter"), whose date belongs to a noun and so
@@ -31,6 +32,11 @@ _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _FULL_DATE = re.compile(rf"\b{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? (?:1[89]|20)\d\d\b")
 # a date that modifies a noun: "a Dec. 8, 1939 letter", "the Oct. 28, 2016, agreement"
 _ATTRIBUTIVE = re.compile(r"\b(?:a|an|the|this|that|its|his|her|their|our|\w+['’]s)\s+$", re.I)
+# "Judge Aaron Persky is shown in this June 27, 2011 file photo."
+_SHOWN = re.compile(
+    r"\b(?:is|are) (?:shown|pictured|seen)\b[^.!?]{0,60}\b(?:photo|photograph|image|picture)\b",
+    re.IGNORECASE,
+)
 _LONG_QUOTE = re.compile(r"[\"“][^\"“”]*(?:\s+[^\"“”\s]+){4,}[^\"“”]*[\"”]")
 SCHEDULED = frozenset(
     {
@@ -97,6 +103,8 @@ _NOT_PICTURED = _forms(SCHEDULED | STATIVE)
 
 def is_caption(sentence: str) -> bool:
     """Whether ``sentence`` reads as a wire photo caption (see the module docstring)."""
+    if _SHOWN.search(sentence):
+        return True
     dates = _dates(sentence)
     if not dates or _LONG_QUOTE.search(sentence):
         return False

@@ -48,12 +48,16 @@ _WIRE_PREFIX = re.compile(
     r"^(?:[►▶•»*#\s]+|(?:[A-Z][A-Za-z0-9.,' ]{0,40}\s)?"
     r"\((?:AP|Reuters|CNN|AFP|UPI|dpa|PA)\)\s*[-–—:]*\s*)+"
 )
+_STUTTER = re.compile(r"\b(\w+)\s+\1\s+\1\b", re.IGNORECASE)  # a page's tags: "jobs jobs jobs"
+# a wire dateline ("OTTAWA -- ", "WASHINGTON — "), not a topic before a hyphen ("NASA - SpaceX...")
+_CITY_DATELINE = re.compile(r"^[A-Z][A-Z.'\- ]{2,30}?\s*(?:--|—)\s+(?=[A-Z\"“])")
 # Where a long sentence may be cut. A comma counts only before a space: "150,000" is one number.
 CLAUSE_MARKS = (";", " — ", " -- ", ", ", " and ", " but ", " who ", " which ", " after ")
 # A photo caption taken for a title: "Bernie Sanders (2nd row down, center) liked what he heard".
 _CAPTION = re.compile(
     r"\((?:[^()]*\b)?(?:left|right|center|centre|pictured|second from|row|foreground|"
-    r"background|top|bottom|front)\b[^()]*\)",
+    r"background|top|bottom|front)\b[^()]*\)|"
+    r"\b(?:is|are) (?:shown|pictured)\b",  # "Judge Aaron Persky is shown in this June…"
     re.IGNORECASE,
 )
 _PRONOUN_START = re.compile(
@@ -92,7 +96,7 @@ def clean_title(title: str, outlets: Sequence[str] = ()) -> str:
     for outlet in outlets:
         if outlet:
             text = re.sub(rf"\s*[|–—:-]\s*{re.escape(outlet)}\s*$", "", text, flags=re.IGNORECASE)
-    text = _WIRE_PREFIX.sub("", text)
+    text = _CITY_DATELINE.sub("", _WIRE_PREFIX.sub("", text))
     text = _TEASER.sub("", text)
     text = _TAIL.sub("", text)
     text = _OUTLET_SUFFIX.sub("", text)
@@ -137,6 +141,7 @@ def usable_title(title: str) -> bool:
         and not is_truncated(title)
         and not is_furniture(title)
         and not _CAPTION.search(title)
+        and not _STUTTER.search(title)
         and not title.isupper()
     )
 
