@@ -218,3 +218,21 @@ def test_a_wire_dateline_leaves_the_title() -> None:
     assert clean_title("US-CHINA talks resume in Geneva") == "US-CHINA talks resume in Geneva"
     stutter = "jobs jobs jobs Obama’s Jobs Speech Prompted Some Reactions From Republicans"
     assert not usable_title(stutter)  # the demo's: a page's tags glued to its title
+
+
+def test_a_lead_cut_inside_its_subject_gives_way_to_the_next_sentence() -> None:
+    # the demo's: the lead's subject alone is longer than a headline, so its cut had no verb
+    lead = (
+        "At least 10 prospective jurors who oppose Judge Aaron Persky's decision to spare former "
+        "Stanford swimmer Brock Turner prison for a sex crime refused this week to serve on a "
+        "jury in an unrelated case he is handling."
+    )
+    other = "Potential jurors in Santa Clara County are refusing to serve in the judge's courtroom."
+    assert headline([], lead, others=[other]) == other.removesuffix(".")
+    assert headline([], lead) == compress(lead, 14)  # nothing better: the cut stands
+    # the demo's: a cut that ends on its main verb lost what the verb needs ("... filed")
+    actress = (
+        "An adult film actress who has said she had sex with Donald Trump filed a lawsuit Tuesday "
+        "against the president seeking to invalidate a nondisclosure agreement."
+    )
+    assert not headline([], lead, others=[actress]).endswith("filed")

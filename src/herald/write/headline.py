@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from herald.nlp import text as nlp
 from herald.nlp.furniture import is_furniture, without_furniture
-from herald.write.clause_cut import clause_cut, is_appositive, trim_dangling
+from herald.write.clause_cut import clause_cut, is_appositive, parse, trim_dangling
 
 MAX_HEADLINE_WORDS = 14
 MAX_TITLE_WORDS = 20  # the longest source headline Herald uses as it is
@@ -152,16 +152,37 @@ def headline(
     """The first usable cleaned title (callers pass the most central first), then the first
     title its feed cut short that :func:`whole_title` makes usable, else the lead's main clause,
     or the next sentence's (``others``) when the lead's would open with a pronoun ("He
-    continues to keep his foot on the brake" says nobody)."""
+    continues to keep his foot on the brake" says nobody) or has no verb left (a long subject
+    cut short: "At least 10 prospective jurors who oppose Judge Aaron Persky's decision")."""
     cleaned = [clean_title(title, outlets) for title in titles]
     for title in [*cleaned, *(whole_title(t) for t in cleaned if is_truncated(t))]:
         if usable_title(title):
             return title
-    found = (compress(sentence, MAX_HEADLINE_WORDS) for sentence in (lead, *others))
-    first = next(found)
-    if not _PRONOUN_START.match(first):
+    first = compress(lead, MAX_HEADLINE_WORDS)
+    if _says_something(first, lead):
         return first
-    return next((h for h in found if not _PRONOUN_START.match(h)), first)
+    sentences = [lead, *others]
+    found = [first, *(compress(sentence, MAX_HEADLINE_WORDS) for sentence in others)]
+    named = [(h, s) for h, s in zip(found, sentences, strict=True) if not _PRONOUN_START.match(h)]
+    return next((h for h, s in named if _has_verb(h, s)), named[0][0] if named else first)
+
+
+def _says_something(head: str, sentence: str) -> bool:
+    """A headline made from a sentence names who does what: it opens with no pronoun and its
+    main word, by the parser, is a verb (see :func:`_has_verb`)."""
+    return not _PRONOUN_START.match(head) and _has_verb(head, sentence)
+
+
+def _has_verb(head: str, sentence: str) -> bool:
+    """Whether the main word of ``head`` is a verb, and not its last word when ``head`` was
+    cut from ``sentence`` (what was filed is gone: "An adult film actress ... filed")."""
+    doc = parse(head)
+    roots = [t for t in doc if t.dep_ == "ROOT"]
+    if not roots or roots[0].pos_ not in {"VERB", "AUX"}:
+        return False
+    words = [t for t in doc if not t.is_punct]
+    cut = nlp.word_count(head) < nlp.word_count(sentence)
+    return not (cut and words and words[-1].i == roots[0].i)
 
 
 def compress(
