@@ -5,12 +5,14 @@ sentence: "Italian Premier Silvio Berlusconi sits in the lower chamber to attend
 vote, in Rome, Friday, Oct. 14, 2011." The wire style (AP, Reuters, AFP) is recognisable:
 the picture is described in the present tense ("sits", "speaks", "is greeted by") or as a
 bare noun phrase ("The scene of collapsed houses ... on July 29, 2013."), and dated in full,
-with the year, as an adverbial of its own; or it says so ("... is shown in this June 27, 2011
-file photo"). A story's sentences report in the past tense, and
-the present tense with a full date is rare there: what is scheduled ("The law takes effect
-Jan. 1, 2019"), which :data:`SCHEDULED` verbs leave alone, and the historical present about a
-dated thing ("she concedes in a Dec. 8, 1939 letter"), whose date belongs to a noun and so
-does not count.
+with the year, as an adverbial of its own; or the caption says what it is ("... is shown in
+this June 27, 2011 file photo").
+
+A story's sentences report in the past tense; the present tense with a full date is rare
+there, and left alone: what is scheduled ("The law takes effect Jan. 1, 2019",
+:data:`SCHEDULED`), what a document or a fact says or holds ("The lawsuit says...", "The
+incident dates to March 25, 2016", :data:`STATIVE`), and a date that belongs to a noun ("she
+concedes in a Dec. 8, 1939 letter") or to another verb ("the treaty, signed Oct. 1, 1953").
 
 The grammar is read by spaCy's parser (:func:`herald.write.clause_cut.parse`), only for the
 few sentences with a full date.
@@ -26,7 +28,7 @@ from herald.write.clause_cut import parse
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
 
-__all__ = ["SCHEDULED", "is_caption"]
+__all__ = ["SCHEDULED", "STATIVE", "is_caption"]
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _FULL_DATE = re.compile(rf"\b{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? (?:1[89]|20)\d\d\b")
@@ -46,7 +48,6 @@ SCHEDULED = frozenset(
         "close",
         "come",
         "continue",
-        "due",
         "end",
         "expire",
         "go",

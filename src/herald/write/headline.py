@@ -153,7 +153,8 @@ def headline(
     title its feed cut short that :func:`whole_title` makes usable, else the lead's main clause,
     or the next sentence's (``others``) when the lead's would open with a pronoun ("He
     continues to keep his foot on the brake" says nobody) or has no verb left (a long subject
-    cut short: "At least 10 prospective jurors who oppose Judge Aaron Persky's decision")."""
+    cut short: "At least 10 prospective jurors who oppose Judge Aaron Persky's decision"), or
+    ends on its verb ("... filed"); when none says something, the first without a pronoun."""
     cleaned = [clean_title(title, outlets) for title in titles]
     for title in [*cleaned, *(whole_title(t) for t in cleaned if is_truncated(t))]:
         if usable_title(title):
