@@ -56,6 +56,22 @@ def test_clean_title() -> None:
     )
 
 
+def test_a_wire_dateline_leaves_a_title_that_is_its_first_sentence() -> None:
+    # the demo's stories were titled with their datelines
+    assert clean_title("NEW YORK (AP) — A 6-week-old baby died Thursday") == (
+        "A 6-week-old baby died Thursday"
+    )
+    assert clean_title("KATHMANDU, Nepal (AP) — A Swiss climber who found the bodies of a…") == (
+        "A Swiss climber who found the bodies of a…"
+    )
+    crayola = "NEW YORK, May 18 (UPI) -- Art supply company Crayola is warning against following…"
+    assert clean_title(crayola) == "Art supply company Crayola is warning against following…"
+    assert clean_title("WASHINGTON — Rep. Ted Poe called today for the removal of a judge") == (
+        "Rep. Ted Poe called today for the removal of a judge"
+    )
+    assert clean_title("NASA — Artemis launch delayed") == "NASA — Artemis launch delayed"
+
+
 def test_working_title_prefers_a_whole_headline_to_one_cut_short() -> None:
     titles = [
         "McDonald's US sales fall 1.4 per cent in February, hampered again by bad  ...",
