@@ -40,6 +40,15 @@ def test_a_nouns_of_phrase_and_a_frequency_stay() -> None:
     )
     cut = clause_cut(wine, 14)
     assert cut is None or "a day" in cut  # "one glass ... raises the risk" would overstate it
+    # the demo's key point ended "... a retired judge, which bars her."
+    order = (
+        "Cohen obtained a temporary restraining order against Clifford from the private "
+        "arbitrator, a retired judge, which bars her from discussing the case in public."
+    )
+    assert clause_cut(order, 20) == (  # "from discussing" is what "bars" needs: the clause goes
+        "Cohen obtained a temporary restraining order against Clifford from the private "
+        "arbitrator, a retired judge"
+    )
 
 
 def test_a_cut_never_ends_on_a_verb_whose_phrase_was_dropped() -> None:

@@ -167,12 +167,20 @@ def _optional(token: Any) -> bool:
         return bool(_WHEN.match(token.text))
     if token.dep_ == "prep" and token.lower_ == "of" and token.head.pos_ in _NOMINALS:
         return False  # "charges of child luring", "hundreds of agencies": the noun's argument
+    if token.dep_ == "prep" and token.lower_ == "from" and _prevents(token):
+        return False  # "bars her from discussing it": what the verb prevents
     if token.dep_ in ("relcl", "acl"):  # only ", which/who ...": "the memo that ..." and
         # "athletes accused of ..." say which memo and which athletes
         return token.left_edge.i > 0 and token.doc[token.left_edge.i - 1].text in (",", "—", "–")
     if token.dep_ in ("conj", "cc"):  # a second verb phrase: "...resigned and apologised"
         return token.head.pos_ in _VERBS and (token.dep_ == "cc" or token.pos_ in _VERBS)
     return token.dep_ in _OPTIONAL
+
+
+def _prevents(prep: Any) -> bool:
+    """A verb's "from" + gerund: "bars her from discussing", "prevents companies from selling"."""
+    gerund = any(c.dep_ == "pcomp" and c.tag_ == "VBG" for c in prep.children)
+    return gerund and prep.head.pos_ in _VERBS
 
 
 def trim_dangling(text: str, cut: int, min_words: int = 4) -> str:
