@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from herald.nlp.embed import Embedder, Vectors, normalize
-from herald.nlp.furniture import is_furniture
+from herald.nlp.furniture import is_furniture, without_dateline
 from herald.nlp.glossary import is_chinese
 
 TOPICS: dict[str, tuple[str, ...]] = {
@@ -104,14 +104,6 @@ def topic_of_centroid(centroid: Vectors, embedder: Embedder) -> str:
 _SUFFIX = re.compile(r"\s+[-–—|:]\s+[^-–—|:]{2,40}$")
 _ELLIPSIS = re.compile(r"\s*(\.\.\.|…)\s*$")
 _PREFIX = re.compile(r"^(UPDATE\s*\d*|BREAKING|EXCLUSIVE|WATCH|VIDEO)\s*[-:]\s*", re.IGNORECASE)
-# A wire dateline before a title that is its article's first sentence: "NEW YORK (AP) — ",
-# "KATHMANDU, Nepal (AP) — ", "NEW YORK, May 18 (UPI) -- ", "WASHINGTON — ", "(AP) — ".
-_DATELINE = re.compile(
-    r"^(?:[A-Z][A-Z.'\- ]{2,40}(?:,\s*[A-Z][A-Za-z0-9. ]{1,30})?\s*)?"
-    r"(?P<agency>\([A-Za-z. ]{2,20}\)\s*)?(?:--|—|–)\s+(?=[A-Z\"“])"
-)
-# without an agency, only before a sentence: "NASA — Artemis launch delayed" is a title
-DATELINE_MIN_WORDS = 8
 
 
 def clean_title(title: str) -> str:
@@ -120,11 +112,7 @@ def clean_title(title: str) -> str:
     its feed keeps a final "…", so that it is never taken for a whole headline."""
     text = " ".join(title.split())
     text = _PREFIX.sub("", text)
-    dateline = _DATELINE.match(text)
-    if dateline and (
-        dateline["agency"] or len(text[dateline.end() :].split()) >= DATELINE_MIN_WORDS
-    ):
-        text = text[dateline.end() :]
+    text = without_dateline(text)
     cut_short = bool(_ELLIPSIS.search(text))
     text = _ELLIPSIS.sub("", text)
     shorter = _SUFFIX.sub("", text)

@@ -6,6 +6,9 @@ A page whose title is one of its widgets (a login wall, a newsletter box, a "mos
 list, an update notice) still carries a real article: its title says nothing about the news,
 so the clusterer embeds such an article by its text alone (else the widget's words pull it
 away from the rest of its story's coverage) and a story is never titled by it.
+
+A wire dateline is furniture too when a title is its article's first sentence ("NEW YORK (AP)
+— A 6-week-old baby died Thursday"): :func:`without_dateline`, for story titles and headlines.
 """
 
 from __future__ import annotations
@@ -14,9 +17,18 @@ import re
 
 from herald.nlp.text import normalize_space
 
-__all__ = ["is_furniture", "without_furniture"]
+__all__ = ["is_furniture", "without_dateline", "without_furniture"]
 
 MAX_FURNITURE_WORDS = 40  # a longer paragraph is prose, whatever it mentions
+# A wire dateline before a title that is its article's first sentence: "NEW YORK (AP) — ",
+# "KATHMANDU, Nepal (AP) — ", "NEW YORK, May 18 (UPI) -- ", "WASHINGTON — ", "(AP) — ".
+_DATELINE = re.compile(
+    r"^(?:[A-Z][A-Z.'\- ]{2,40}(?:,\s*[A-Z][A-Za-z0-9. ]{1,30})?\s*)?"
+    r"(?P<agency>\([A-Za-z. ]{2,20}\)\s*)?(?:--|—|–)\s+(?=[A-Z\"“])"
+)
+# without an agency, only before a sentence: "NASA — Artemis launch delayed" and "UK — France
+# deal signed" are titles with a topic, no dateline
+DATELINE_MIN_WORDS = 8
 
 _PROMPTS = re.compile(
     r"\bclick (?:here|to)\b|\be-?mail this\b|\bopens in (?:a )?new window\b|"
@@ -29,6 +41,14 @@ _PROMPTS = re.compile(
     r"\benable javascript\b|\baccess denied\b|>>\s*$",
     re.IGNORECASE,
 )
+
+
+def without_dateline(title: str) -> str:
+    """``title`` without a wire dateline (see :data:`DATELINE_MIN_WORDS`)."""
+    found = _DATELINE.match(title)
+    if found and (found["agency"] or len(title[found.end() :].split()) >= DATELINE_MIN_WORDS):
+        return title[found.end() :]
+    return title
 
 
 def is_furniture(title: str) -> bool:

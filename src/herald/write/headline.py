@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from herald.nlp import text as nlp
-from herald.nlp.furniture import is_furniture, without_furniture
+from herald.nlp.furniture import is_furniture, without_dateline, without_furniture
 from herald.write.clause_cut import clause_cut, is_appositive, parse, trim_dangling
 
 MAX_HEADLINE_WORDS = 14
@@ -49,8 +49,6 @@ _WIRE_PREFIX = re.compile(
     r"\((?:AP|Reuters|CNN|AFP|UPI|dpa|PA)\)\s*[-–—:]*\s*)+"
 )
 _STUTTER = re.compile(r"\b(\w+)\s+\1\s+\1\b", re.IGNORECASE)  # a page's tags: "jobs jobs jobs"
-# a wire dateline ("OTTAWA -- ", "WASHINGTON — "), not a topic before a hyphen ("NASA - SpaceX...")
-_CITY_DATELINE = re.compile(r"^[A-Z][A-Z.'\- ]{2,30}?\s*(?:--|—)\s+(?=[A-Z\"“])")
 # Where a long sentence may be cut. A comma counts only before a space: "150,000" is one number.
 CLAUSE_MARKS = (";", " — ", " -- ", ", ", " and ", " but ", " who ", " which ", " after ")
 # A photo caption taken for a title: "Bernie Sanders (2nd row down, center) liked what he heard".
@@ -96,7 +94,7 @@ def clean_title(title: str, outlets: Sequence[str] = ()) -> str:
     for outlet in outlets:
         if outlet:
             text = re.sub(rf"\s*[|–—:-]\s*{re.escape(outlet)}\s*$", "", text, flags=re.IGNORECASE)
-    text = _CITY_DATELINE.sub("", _WIRE_PREFIX.sub("", text))
+    text = without_dateline(_WIRE_PREFIX.sub("", text))
     text = _TEASER.sub("", text)
     text = _TAIL.sub("", text)
     text = _OUTLET_SUFFIX.sub("", text)
