@@ -51,6 +51,23 @@ def test_a_nouns_of_phrase_and_a_frequency_stay() -> None:
     )
 
 
+def test_a_word_that_needs_its_preposition_keeps_its_phrase() -> None:
+    # the demo's headline said "... said Monday that his client was involved": in a hit-and-run,
+    # not in the shooting the rest of the story is about
+    hayes = (
+        "Hayes' attorney, John Fuller, said Monday that his client was involved in a hit-and-run "
+        "before Smith's death."
+    )
+    cut = clause_cut(hayes, 16)
+    assert cut is not None and cut.endswith("was involved in a hit-and-run")
+    assert clause_cut(hayes, 12) is None  # no whole phrase can go short of that
+    murder = "The man was charged with murder on Sunday after a long police investigation."
+    assert clause_cut(murder, 8) == "The man was charged with murder on Sunday"
+    assert clause_cut("The man was arrested on Sunday after a long investigation.", 4) == (
+        "The man was arrested"  # a word that needs no phrase may lose it
+    )
+
+
 def test_a_cut_never_ends_on_a_verb_whose_phrase_was_dropped() -> None:
     marvel = (
         "The Supreme Court handed down its decision in Kimble v. Marvel, also known as the "

@@ -221,6 +221,39 @@ def test_a_wire_dateline_leaves_the_title() -> None:
     assert not usable_title(stutter)  # the demo's: a page's tags glued to its title
 
 
+def test_a_headline_is_a_whole_phrase_of_a_sentence_before_any_cut_between_words() -> None:
+    # the demo's: cut between words at 14, "... did not consider the restraining order" said
+    # the opposite of the source, whose "valid" came after the order's date
+    lead = (
+        "Ms. Clifford’s lawyer, Michael Avenatti, said that he did not consider the restraining "
+        "order, dated Feb. 27, valid, and that his client would proceed with her lawsuit in open "
+        "court."
+    )
+    head = headline([], lead)
+    assert head.endswith("did not consider the restraining order, dated Feb. 27, valid")
+    # a lead that is whole within 14 words is used as before
+    short = "Syria's ally Russia added its voice Monday to rising calls for a truce."
+    assert headline([], short) == short.removesuffix(".")
+    # when no sentence has a whole phrase to keep, the lead's cut between words stands
+    subject = (
+        "At least 10 prospective jurors who oppose Judge Aaron Persky's decision to spare former "
+        "Stanford swimmer Brock Turner prison for a sex crime refused this week to serve."
+    )
+    assert headline([], subject) == compress(subject, 14)
+
+
+def test_an_outlets_name_after_a_dash_goes_but_a_topic_before_one_stays() -> None:
+    assert clean_title("Man charged in Wayne State officer's death - Detroit Free Press") == (
+        "Man charged in Wayne State officer's death"
+    )
+    assert (
+        clean_title("Russia joins Syria truce calls | Reuters") == "Russia joins Syria truce calls"
+    )
+    nasa = "NASA - SpaceX launch of the crew capsule delayed by weather"
+    assert clean_title(nasa) == nasa  # "NASA" alone is no headline
+    assert working_title([nasa], None) == nasa
+
+
 def test_a_lead_cut_inside_its_subject_gives_way_to_the_next_sentence() -> None:
     # the demo's: the lead's subject alone is longer than a headline, so its cut had no verb
     lead = (

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from herald.nlp.embed import Embedder, Vectors, normalize
-from herald.nlp.furniture import is_furniture, without_dateline
+from herald.nlp.furniture import is_furniture, without_dateline, without_outlet_suffix
 from herald.nlp.glossary import is_chinese
 
 TOPICS: dict[str, tuple[str, ...]] = {
@@ -101,7 +101,6 @@ def topic_of_centroid(centroid: Vectors, embedder: Embedder) -> str:
 
 # --------------------------------------------------------------------------- working title
 
-_SUFFIX = re.compile(r"\s+[-–—|:]\s+[^-–—|:]{2,40}$")
 _ELLIPSIS = re.compile(r"\s*(\.\.\.|…)\s*$")
 _PREFIX = re.compile(r"^(UPDATE\s*\d*|BREAKING|EXCLUSIVE|WATCH|VIDEO)\s*[-:]\s*", re.IGNORECASE)
 
@@ -115,9 +114,7 @@ def clean_title(title: str) -> str:
     text = without_dateline(text)
     cut_short = bool(_ELLIPSIS.search(text))
     text = _ELLIPSIS.sub("", text)
-    shorter = _SUFFIX.sub("", text)
-    if len(shorter) >= 20:
-        text = shorter
+    text = without_outlet_suffix(text)
     letters = [c for c in text if c.isalpha()]
     if letters and sum(c.isupper() for c in letters) / len(letters) > 0.8:
         text = text.capitalize()

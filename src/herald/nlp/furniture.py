@@ -17,7 +17,7 @@ import re
 
 from herald.nlp.text import normalize_space
 
-__all__ = ["is_furniture", "without_dateline", "without_furniture"]
+__all__ = ["is_furniture", "without_dateline", "without_furniture", "without_outlet_suffix"]
 
 MAX_FURNITURE_WORDS = 40  # a longer paragraph is prose, whatever it mentions
 # A wire dateline before a title that is its article's first sentence: "NEW YORK (AP) — ",
@@ -26,6 +26,8 @@ _DATELINE = re.compile(
     r"^(?:[A-Z][A-Z.'\- ]{2,40}(?:,\s*[A-Z][A-Za-z0-9. ]{1,30})?\s*)?"
     r"(?P<agency>\([A-Za-z. ]{2,20}\)\s*)?(?:--|—|–)\s+(?=[A-Z\"“])"
 )
+_OUTLET_SUFFIX = re.compile(r"\s+(?:[|–—-]|::)\s+[^|–—-]{2,40}$")
+MIN_HEADLINE_CHARS = 20
 # without an agency, only before a sentence: "NASA — Artemis launch delayed" and "UK — France
 # deal signed" are titles with a topic, no dateline
 DATELINE_MIN_WORDS = 8
@@ -48,6 +50,17 @@ def without_dateline(title: str) -> str:
     found = _DATELINE.match(title)
     if found and (found["agency"] or len(title[found.end() :].split()) >= DATELINE_MIN_WORDS):
         return title[found.end() :]
+    return title
+
+
+def without_outlet_suffix(title: str) -> str:
+    """``title`` without a publisher's name after a dash, bar or colon ("... - BBC News",
+    "... | CNN"), when what is left is still a headline (:data:`MIN_HEADLINE_CHARS` characters
+    and 3 words): "NASA - SpaceX launch delayed" and "Ukraine crisis - Putin speaks" name their
+    topic first, not their outlet last."""
+    shorter = _OUTLET_SUFFIX.sub("", title)
+    if shorter != title and len(shorter) >= MIN_HEADLINE_CHARS and len(shorter.split()) >= 3:
+        return shorter
     return title
 
 

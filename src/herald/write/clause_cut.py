@@ -15,7 +15,8 @@ shortened only by dropping whole phrases that modify it:
    or participle phrase set off by a comma, an adverbial clause, an appositive, a second verb
    phrase, a day or month: "since Jack Frakes...", "on Sunday in Paris"), and never the main
    verb's subject, object or complement, a negation, a noun's "of" phrase ("charges of child
-   luring") or a phrase saying how often ("a day"); a cut never ends on an active verb whose
+   luring"), the phrase a word needs ("was involved in a hit-and-run", "charged with murder")
+   or a phrase saying how often ("a day"); a cut never ends on an active verb whose
    phrase goes on ("Rep. Ted Poe called today [for the removal...]").
 
 Nothing is reordered or rewritten, so what is kept is a prefix of the source sentence's own
@@ -57,6 +58,30 @@ _NOMINALS = frozenset({"NOUN", "PROPN", "NUM", "PRON"})
 _CLOSERS = frozenset({")", '"', "”", "’", "'"})
 _COMPLEMENTS = frozenset({"dobj", "oprd", "attr", "dative", "acomp", "ccomp", "xcomp"})
 _FUNCTION_POS = frozenset({"ADP", "CCONJ", "SCONJ", "PART", "DET"})
+
+# Words that say little without their preposition's phrase: "his client was involved [in a
+# hit-and-run]" says something else than the source. By the word's own form (the parser runs
+# without its lemmatizer), for participles and adjectives whether passive or not.
+_NEEDS_PREPOSITION: dict[str, frozenset[str]] = {
+    word: frozenset(preps.split())
+    for words, preps in (
+        ("involved engaged interested located implicated", "in"),
+        ("accused convicted suspected acquitted cleared aware capable afraid guilty", "of"),
+        ("composed made consisting", "of"),
+        ("charged credited diagnosed infected obsessed associated filled faced", "with"),
+        ("linked connected", "to with"),
+        ("tied related sentenced committed dedicated devoted exposed subjected entitled", "to"),
+        ("similar due opposed contrary", "to"),
+        ("compared", "to with"),
+        ("based", "on in"),
+        ("known", "as for"),
+        ("responsible blamed famous", "for"),
+        ("aimed targeted", "at"),
+        ("banned barred prevented", "from"),
+        ("focused", "on"),
+    )
+    for word in words.split()
+}
 
 _lock = threading.Lock()
 _parser: Any = None
@@ -167,6 +192,8 @@ def _optional(token: Any) -> bool:
         return bool(_WHEN.match(token.text))
     if token.dep_ == "prep" and token.lower_ == "of" and token.head.pos_ in _NOMINALS:
         return False  # "charges of child luring", "hundreds of agencies": the noun's argument
+    if token.dep_ == "prep" and token.lower_ in _NEEDS_PREPOSITION.get(token.head.lower_, ()):
+        return False  # "was involved in a hit-and-run", "was charged with murder"
     if token.dep_ == "prep" and token.lower_ == "from" and _prevents(token):
         return False  # "bars her from discussing it": what the verb prevents
     if token.dep_ in ("relcl", "acl"):  # only ", which/who ...": "the memo that ..." and

@@ -13,7 +13,12 @@ import re
 from collections.abc import Sequence
 
 from herald.nlp import text as nlp
-from herald.nlp.furniture import is_furniture, without_dateline, without_furniture
+from herald.nlp.furniture import (
+    is_furniture,
+    without_dateline,
+    without_furniture,
+    without_outlet_suffix,
+)
 from herald.write.clause_cut import clause_cut, is_appositive, parse, trim_dangling
 
 MAX_HEADLINE_WORDS = 14
@@ -28,7 +33,6 @@ _NUMBER_WORD = re.compile(
     r"fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|"
     r"dozens?)$"
 )
-_OUTLET_SUFFIX = re.compile(r"\s+(?:[|–—-]|::)\s+[^|–—-]{2,40}$")
 _TEASER = re.compile(
     r"^(?:(?:BREAKING|WATCH|LIVE|UPDATE[D]?|EXCLUSIVE|VIDEO|PHOTOS?|OPINION|ANALYSIS|"
     r"EXPLAINER|REVEALED)\b\s*(?:NEWS)?\s*[:|–—-]\s*)+",
@@ -97,7 +101,7 @@ def clean_title(title: str, outlets: Sequence[str] = ()) -> str:
     text = without_dateline(_WIRE_PREFIX.sub("", text))
     text = _TEASER.sub("", text)
     text = _TAIL.sub("", text)
-    text = _OUTLET_SUFFIX.sub("", text)
+    text = without_outlet_suffix(text)
     return text.strip(" .:-|")
 
 
@@ -148,19 +152,28 @@ def headline(
     titles: Sequence[str], lead: str, outlets: Sequence[str] = (), others: Sequence[str] = ()
 ) -> str:
     """The first usable cleaned title (callers pass the most central first), then the first
-    title its feed cut short that :func:`whole_title` makes usable, else the lead's main clause,
-    or the next sentence's (``others``) when the lead's would open with a pronoun ("He
-    continues to keep his foot on the brake" says nobody) or has no verb left (a long subject
-    cut short: "At least 10 prospective jurors who oppose Judge Aaron Persky's decision"), or
-    ends on its verb ("... filed"); when none says something, the first without a pronoun."""
+    title its feed cut short that :func:`whole_title` makes usable, else the main clause of the
+    lead or of the next sentences (``others``), in that order, kept whole or shortened only by
+    whole phrases, within 14 words or else 20: a cut between words can change what a sentence
+    says ("... did not consider the restraining order[, dated Feb. 27, valid]"). A headline
+    must say something: not open with a pronoun ("He continues to keep his foot on the brake"
+    says nobody) and keep its main verb. Only when no sentence gives one, the lead cut between
+    words, or the next sentence's when the lead's has no verb left (a long subject cut short:
+    "At least 10 prospective jurors who oppose Judge Aaron Persky's decision") or ends on its
+    verb ("... filed"); when none says something, the first without a pronoun."""
     cleaned = [clean_title(title, outlets) for title in titles]
     for title in [*cleaned, *(whole_title(t) for t in cleaned if is_truncated(t))]:
         if usable_title(title):
             return title
+    sentences = [lead, *others]
+    for sentence in sentences:
+        for limit in (MAX_HEADLINE_WORDS, MAX_TITLE_WORDS):
+            whole = compress(sentence, limit, whole_only=True)
+            if whole and _says_something(whole, sentence):
+                return whole
     first = compress(lead, MAX_HEADLINE_WORDS)
     if _says_something(first, lead):
         return first
-    sentences = [lead, *others]
     found = [first, *(compress(sentence, MAX_HEADLINE_WORDS) for sentence in others)]
     named = [(h, s) for h, s in zip(found, sentences, strict=True) if not _PRONOUN_START.match(h)]
     return next((h for h, s in named if _has_verb(h, s)), named[0][0] if named else first)
