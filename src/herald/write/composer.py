@@ -34,7 +34,10 @@ def compose(
     min_words: int = 150,
     max_words: int = 400,
 ) -> Draft:
-    """Write a cited draft about one story from its ``sources`` (raises WriteError if none fit)."""
+    """Write a cited draft about one story from its ``sources`` (raises WriteError if none fit).
+
+    ``story_title`` (the writers' common interface) is not used: the headline comes from the
+    cited sources' own headlines or sentences (:func:`_titles`)."""
     cands = candidates(sources)
     if not cands:
         raise WriteError("no usable sentence in the sources")
@@ -46,7 +49,7 @@ def compose(
     support = [_supporting_docs(scored, i) for i in order]
     refs, numbers = _references(sources, support)
     sentences = _sentences(cands, order, support, numbers)
-    return _draft(story_title, sources, scored, chosen, sentences, refs, min_words)
+    return _draft(sources, scored, chosen, sentences, refs, min_words, set(numbers))
 
 
 def _supporting_docs(scored: ranking.Scored, i: int) -> list[int]:
@@ -99,13 +102,13 @@ def _sentences(
 
 
 def _draft(
-    story_title: str,
     sources: Sequence[SourceDoc],
     scored: ranking.Scored,
     chosen: Sequence[int],
     sentences: tuple[Sentence, ...],
     refs: tuple[SourceRef, ...],
     min_words: int,
+    cited: set[int],
 ) -> Draft:
     lead = sentences[0].text
     ranked = [scored.candidates[i].text for i in chosen]
@@ -115,7 +118,7 @@ def _draft(
         notes.append(f"short: {words} words, fewer than {min_words}")
     return Draft(
         headline=heads.headline(
-            _titles(story_title, sources, scored), lead, _outlets(sources), ranked[:3]
+            _titles(sources, scored, cited), lead, _outlets(sources), ranked[:3]
         ),
         summary=heads.summary(lead),
         dateline=_dateline(refs),
@@ -127,16 +130,18 @@ def _draft(
     )
 
 
-def _titles(story_title: str, sources: Sequence[SourceDoc], scored: ranking.Scored) -> list[str]:
-    """Source headlines, the most central source first (off-topic ones left out), then the
-    story's own title."""
+def _titles(sources: Sequence[SourceDoc], scored: ranking.Scored, cited: set[int]) -> list[str]:
+    """The headlines of the sources the article cites, the most central first: a story's
+    other sources may be about something else (the demo's article on "Gone with the Wind" was
+    headlined by an uncited source in its story, "Every Matthew McConaughey Movie Is Actually
+    About Rust Cohle"), and so may the story's own title, the headline of one of them."""
     docs = np.array([c.doc for c in scored.candidates])
     centrality: dict[int, float] = {}
     for d in np.unique(docs).tolist():
         centrality[int(d)] = float(scored.relevance[docs == d].max())
     ranked = sorted(range(len(sources)), key=lambda d: -centrality.get(d, -1.0))
-    usable = [d for d in ranked if sources[d].title and d not in scored.off_topic]
-    return [sources[d].title for d in usable] + [story_title]
+    usable = [d for d in ranked if sources[d].title and d in cited]
+    return [sources[d].title for d in usable]
 
 
 def _outlets(sources: Sequence[SourceDoc]) -> list[str]:
