@@ -48,6 +48,22 @@ from herald.nlp import text as nlp
             'Who was there? The crews!"She wants it all filmed," a friend said.',
             ["Who was there?", 'The crews!" She wants it all filmed," a friend said.'],
         ),
+        (  # the demo's: the speaker of a question, alone, was published as a sentence
+            '"Maybe someone who had a super PAC?" Colbert said on his show Thursday. Sure.',
+            ['"Maybe someone who had a super PAC?" Colbert said on his show Thursday.', "Sure."],
+        ),
+        (
+            '"Enough!" Sen. Lindsey Graham told reporters. "Is it over?" The room went quiet.',
+            [
+                '"Enough!" Sen. Lindsey Graham told reporters.',
+                '"Is it over?"',
+                "The room went quiet.",
+            ],
+        ),
+        (
+            'Hannity cried, "Not one of them, period!" He said liberals get a pass.',
+            ['Hannity cried, "Not one of them, period!"', "He said liberals get a pass."],
+        ),
         (
             "The U.S.Army hired a Ph.D at 3 p.m.Sunday.",
             ["The U.S.Army hired a Ph.D at 3 p.m.Sunday."],

@@ -76,6 +76,15 @@ _BOUNDARY = re.compile(
     rf"(?:\s+(?=[{re.escape(_OPENERS)}]*[A-Z0-9])|"
     r"(?:(?<=[a-z]{2}[.!?])|(?<=[a-z]{2}[.!?][\"”]))(?=[A-Z][a-z]))"
 )
+# A quotation ending in "?" or "!" and then its speaker: '"...who had a super PAC?" Colbert
+# said on The Colbert Report' is one sentence, whose second half alone says nothing.
+_SPEAKER_AFTER = re.compile(
+    r"(?!(?:He|She|It|They|I|We|You)\b)"  # '...period!" He said liberals...' goes on anew
+    r"(?:(?:[A-Z][\w.'’-]*|of|the|de|van|von|al-\w+)\s+){1,5}"
+    r"(?:said|says|asked|asks|told|tells|wrote|writes|added|adds|tweeted|replied|replies|"
+    r"explained|explains|continued|recalled|joked|jokes|shouted|exclaimed|quipped|insisted|"
+    r"wondered|demanded|declared|responded|responds|posted)\b"
+)
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n|(?<=[.!?:\"”])[ \t]*\n")
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)*|[^\sA-Za-z0-9]")
@@ -210,6 +219,8 @@ def _split_paragraph(paragraph: str) -> list[str]:
         following = paragraph[match.end() :]
         if _is_abbreviation(paragraph[start : match.start(1)], match.group(1), following):
             continue
+        if match.group(2) and match.group(1)[-1] in "?!" and _SPEAKER_AFTER.match(following):
+            continue  # '"...a super PAC?" Colbert said on his show': one sentence
         piece = paragraph[start:end].strip()
         if piece:
             sentences.append(piece)
