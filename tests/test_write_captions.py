@@ -67,3 +67,32 @@ def test_a_caption_is_no_headline() -> None:
 
     assert not usable_title("Santa Clara County Superior Court Judge Aaron Persky is shown")
     assert usable_title("Judge Aaron Persky spared a former Stanford swimmer prison")
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [  # the demo's and Multi-News's: where a person stands in the picture
+        "Megan Rapinoe, front, fends off Washington’s Alyssa Kleiner in the second half at "
+        "Maryland SoccerPlex.",
+        "Bernie Sanders (2nd row down, center) liked what he heard.",
+        "Mahershala Ali (left) and Ryan Gosling share good wishes backstage after the best "
+        "picture mixup at the Oscars.",
+        "Democratic U.S. Sen. Bill Nelson, left, and Republican Gov. Rick Scott.",
+    ],
+)
+def test_a_persons_place_in_the_picture_makes_a_caption(sentence: str) -> None:
+    assert is_caption(sentence) and is_junk(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Oh, right, this also vindicates Marisa Tomei.",
+        "Marine Le Pen's National Front (far right) won 28 percent of the vote.",
+        "The party moved to the right, left its allies behind and won the vote.",
+        "The stadium (centre) was built in 1990 for the Olympic Games in the city.",
+        "Players from the left, center and right of the party met on Monday.",
+    ],
+)
+def test_left_and_right_in_reporting_are_not_a_caption(sentence: str) -> None:
+    assert not is_caption(sentence)

@@ -6,7 +6,8 @@ vote, in Rome, Friday, Oct. 14, 2011." The wire style (AP, Reuters, AFP) is reco
 the picture is described in the present tense ("sits", "speaks", "is greeted by") or as a
 bare noun phrase ("The scene of collapsed houses ... on July 29, 2013."), and dated in full,
 with the year, as an adverbial of its own; or the caption says what it is ("... is shown in
-this June 27, 2011 file photo").
+this June 27, 2011 file photo") or where someone stands in the picture ("Megan Rapinoe,
+front, fends off...", "Bernie Sanders (2nd row down, center) liked what he heard").
 
 A story's sentences report in the past tense; the present tense with a full date is rare
 there, and left alone: what is scheduled ("The law takes effect Jan. 1, 2019",
@@ -38,6 +39,14 @@ _ATTRIBUTIVE = re.compile(r"\b(?:a|an|the|this|that|its|his|her|their|our|\w+['�
 _SHOWN = re.compile(
     r"\b(?:is|are) (?:shown|pictured|seen)\b[^.!?]{0,60}\b(?:photo|photograph|image|picture)\b",
     re.IGNORECASE,
+)
+# Where a person stands in the picture, after their name: "Megan Rapinoe, front, fends off
+# ...", "Bernie Sanders (2nd row down, center) liked what he heard", "Smith (left) and Jones".
+_SPOT = r"(?:left|right|center|centre|front|rear|middle|foreground|background)"
+_PLACE_WORD = rf"(?:far|second|third|2nd|3rd|row|down|up|from|the|top|bottom|back|in|at|{_SPOT})"
+_POSITION = re.compile(
+    rf"\b(?!(?:Oh|Yes|No|All|Well|Okay|OK|So|Sure)\b)[A-Z][\w'’.-]*(?:, {_SPOT}(?: to {_SPOT})?,|"
+    rf",? \((?!far (?:left|right)\))(?:{_PLACE_WORD}[\s,]*)*{_SPOT}(?:[\s,]*{_PLACE_WORD})*\))"
 )
 _LONG_QUOTE = re.compile(r"[\"“][^\"“”]*(?:\s+[^\"“”\s]+){4,}[^\"“”]*[\"”]")
 SCHEDULED = frozenset(
@@ -104,7 +113,7 @@ _NOT_PICTURED = _forms(SCHEDULED | STATIVE)
 
 def is_caption(sentence: str) -> bool:
     """Whether ``sentence`` reads as a wire photo caption (see the module docstring)."""
-    if _SHOWN.search(sentence):
+    if _SHOWN.search(sentence) or _POSITION.search(sentence):
         return True
     dates = _dates(sentence)
     if not dates or _LONG_QUOTE.search(sentence):
