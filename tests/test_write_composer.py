@@ -14,7 +14,14 @@ from herald.nlp.embed import MiniLMEmbedder
 from herald.types import Draft
 from herald.write import ranking
 from herald.write.base import SourceDoc
-from herald.write.candidates import Candidate, candidates, clean, fix_opening, is_junk
+from herald.write.candidates import (
+    Candidate,
+    candidates,
+    clean,
+    fix_opening,
+    is_junk,
+    name_speaker,
+)
 from herald.write.composer import compose
 from herald.write.dateline import dateline
 from tests.support.multinews import story_texts
@@ -66,10 +73,17 @@ def test_real_story_every_sentence_cited(shared_data: Path, embedder: MiniLMEmbe
     draft = compose("", sources, embedder)
     _check_shape(draft, len(sources))
     bodies = [" ".join(s.text.split()) for s in sources]
-    for sentence in draft.sentences:  # extractive: each sentence's ending is in a cited source
+    for sentence in draft.sentences:  # extractive: each sentence's ending is in a cited source,
+        # or its beginning when its speaker was named ('"...," Tom Reed said' for '..." he said')
         cited = {r.article_id for r in draft.sources if r.index in sentence.citations}
-        tail = " ".join(sentence.text.split()[-4:])
-        assert any(tail in b for s, b in zip(sources, bodies, strict=True) if s.article_id in cited)
+        words = sentence.text.split()
+        ends = (" ".join(words[-4:]), " ".join(words[:4]))
+        assert any(
+            end in b
+            for s, b in zip(sources, bodies, strict=True)
+            if s.article_id in cited
+            for end in ends
+        )
 
 
 def test_dateline_is_newest_cited_source(shared_data: Path, embedder: MiniLMEmbedder) -> None:
@@ -152,6 +166,62 @@ def test_junk_and_dangling_openings() -> None:
         True,
     )
     assert fix_opening("It was the first time such a thing had happened.", ["Tom Reed"])[0] == ""
+
+
+def test_a_he_or_his_the_sentence_does_not_name_needs_the_sentence_before() -> None:
+    # the demo's lead: "his five souls" and "he" are the director the review named before
+    review = (
+        "When his five souls roll up to their cabin, he continues to keep his foot on the brake "
+        "with some back story involving Mia (Jane Levy), her drug addiction and issues."
+    )
+    assert fix_opening(review, ["Fede Alvarez"]) == ("", False)
+    for named in (  # the name, or the noun phrase before it, is whom the pronoun means
+        "A 20-year-old man has been charged after telling police he threw his brother off a roof.",
+        "After he left office, Obama wrote a book about his years in the White House.",
+        "In her speech on Monday, Sanders praised the pope for his words on poverty.",
+        "Obama said his administration would act on the report this week.",
+        '"He is a good man," the senator said of the nominee on Tuesday.',
+    ):
+        assert fix_opening(named, []) == (named, False)
+
+
+def test_a_quotation_said_by_he_or_she_names_its_speaker_or_needs_the_sentence_before() -> None:
+    # the demo's: '"I would have preferred...," he said.' followed the club's statement, so
+    # "he" read as nobody; the sentence before it in its source names the club's owner
+    text = (
+        "Spirit owner Bill Lynch said his club played the anthem while the teams were in the "
+        "locker room. “I would have preferred to have had an honest dialogue,” he said. "
+        "Megan Rapinoe and Sue Bird spoke to reporters after the game. "
+        '"We will keep talking," she said then.'
+    )
+    found = _one_source(text)
+    assert (
+        found[1].text == "“I would have preferred to have had an honest dialogue,” Bill Lynch said."
+    )
+    assert found[1].fixed and not found[1].needs_previous
+    assert found[3].needs_previous  # two women named before it: who spoke is not certain
+    assert name_speaker('"We will win," he said.', []) == ("", False)
+    # Multi-News's: "she" said it, to an intern; the source says nothing of Weiner's pronouns
+    weiner = (
+        "Anthony Weiner met the new interns on Monday. "
+        "“I’m the nerdy type who watched it all,” she said."
+    )
+    assert _one_source(weiner)[1].needs_previous
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [  # the demo's and Multi-News's: someone's words that lost their quotation marks
+        "Clearly with [Spirit owner Bill Lynch’s] actions, it’s a necessary conversation.",
+        "Every individual who works [at Heritage] should take pause and consider this move.",
+        "[Spirit doesn’t give Rapinoe chance to kneel in protest during national anthem]",
+    ],
+)
+def test_an_editors_insertion_outside_quotation_marks_is_junk(sentence: str) -> None:
+    assert is_junk(sentence)
+    # inside quotation marks it is the writer's own, and a file's "[PDF]" is no insertion
+    assert not is_junk('Smith said: "We thank [the coach] for what he did for the team."')
+    assert not is_junk("In the studio's original complaint [PDF], it listed the exclusive rights.")
 
 
 @pytest.mark.parametrize(
@@ -280,6 +350,8 @@ def test_datelines_media_labels_and_widgets_leave_the_text() -> None:
     assert clean(upi, first=True) == "Art supply company Crayola is warning against the fad."
     cnn = "Washington (CNN) Vermont Sen. Bernie Sanders lauded Pope Francis for his speech."
     assert clean(cnn, first=True) == cnn.removeprefix("Washington (CNN) ")
+    syria = "(CNN) -- As the death toll rose, aid workers tried again to reach the city of Homs."
+    assert clean(syria, first=True) == syria.removeprefix("(CNN) -- ")  # not "-- As the..."
     assert (
         clean("Smith (AP) said nothing more about the plan on Monday.", first=True)[:5] == "Smith"
     )

@@ -3,9 +3,11 @@
 Source text is data: a candidate is always a (lightly cleaned) sentence of a source, never
 anything the source asks for. Junk (bylines, captions, calls to action, questions, boilerplate,
 unbalanced quotes) is skipped; a sentence that opens with a connective loses it; one that opens
-with "He"/"She" gets the person the sentence before named; one with another dangling
-opener ("It", "They", "This"...) or an unattributed quotation is marked ``needs_previous``: the
-composer may use it only right after the source sentence before it.
+with "He"/"She", or a quotation said by "he"/"she" ('"...," he said'), gets the person the
+sentence before named; one with another dangling opener ("It", "They", "This"...), an opening
+phrase about someone it does not name ("When his five souls roll up to their cabin, he
+continues...") or an unattributed quotation is marked ``needs_previous``: the composer may use
+it only right after the source sentence before it.
 
 "He"/"She" is replaced only when certain: the sentence before names exactly one person (or
 itself opened with the pronoun and named nobody else), spaCy's entity recogniser calls that
@@ -33,7 +35,7 @@ MAX_SENTENCES_PER_SOURCE = 80
 MAX_CANDIDATES_PER_SOURCE = 40  # bounds embedding time; costs ~0.05 ROUGE-1 on Multi-News
 
 _DATELINE_PREFIX = re.compile(
-    r"^(?:\(CNN\)\s*|[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Z][A-Za-z0-9. ]{1,30})?\s*"
+    r"^(?:\(CNN\)\s*(?:[—–-]{1,2}\s*)?|[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Z][A-Za-z0-9. ]{1,30})?\s*"
     r"(?:\([A-Za-z. ]{2,30}\))?\s*[—–-]{1,2}\s+|\([A-Z][A-Za-z. ]{1,20}\)\s*[—–-]{1,2}\s*|"
     r"[A-Z][a-z]+(?:,? [A-Z][A-Za-z.]+){0,3} \((?:CNN|AP|Reuters|AFP|UPI|dpa|PA|Bloomberg)\)"
     r"\s*(?:[—–-]{1,2}\s*)?(?=[A-Z\"“]))"
@@ -106,6 +108,17 @@ _DANGLING = re.compile(
     r"The former|The move|The decision|The same|Both|Neither|Another|Other|Others|Which|"
     r"Who|Some of)\b|^(?:I|We|You|My|Our|Your)\b"
 )
+_THIRD_PERSON = re.compile(r"\b(?:he|him|his|she|her|hers|himself|herself)\b", re.IGNORECASE)
+# who said a quotation, after it: '"...," he said.', '"...!" she told reporters.'
+_SPEAKER_PRONOUN = re.compile(
+    r"[\"”,!?]\s+(he|she)\s+(?:said|says|added|adds|told|tells|wrote|writes|explained|"
+    r"continued|recalled|insisted|noted|asked|replied|began)\b"
+)
+_PRONOUN_SUBJECT = re.compile(r"(?:he|she|they|it|his|her|their|its)\b")
+# Square brackets outside quotation marks: an editor's words inserted into someone's ("Clearly
+# with [Spirit owner Bill Lynch's] actions, it's a necessary conversation"), a quotation that
+# lost its marks and its speaker; or a bracketed link to another story. Not a file's "[PDF]".
+_INSERTION = re.compile(r"\[(?!(?:PDF|pdf|video|VIDEO)\])[^\]]{1,80}\]")
 _UNATTRIBUTED_QUOTE = re.compile(r"^[\"“][^\"“”]+[\"”]$")
 _TERMINAL = re.compile(r"[.!][\"'”’)]*$")
 
@@ -182,7 +195,9 @@ def _source_candidates(doc: int, body: str) -> list[Candidate]:
         sentence = clean(raw, first=position == 0)
         pronoun = _opening_pronoun(sentence)
         people = []
-        if pronoun and subject and _agrees(evidence.get(subject.name), pronoun):
+        tally = evidence.get(subject.name) if subject else None
+        quoted = sentence[:1] in '"“'  # a speaker named at the end: only with the source's say
+        if pronoun and subject and _agrees(tally, pronoun, proven=quoted):
             person = subject.person()
             people = [person] if person else []
         candidate = _make(doc, position, para_index, raw, sentence, people)
@@ -222,18 +237,36 @@ def _gender_evidence(sentences: Sequence[tuple[int, str, list[str]]]) -> dict[st
     return counts
 
 
-def _agrees(tally: list[int] | None, pronoun: str) -> bool:
-    """Whether the source's own pronouns for a person do not contradict ``pronoun``."""
+def _agrees(tally: list[int] | None, pronoun: str, proven: bool = False) -> bool:
+    """Whether the source's own pronouns for a person do not contradict ``pronoun`` (with
+    ``proven``: they say it, more often than the other)."""
     if not tally:
-        return True
+        return not proven
     male, female = tally
+    if proven:
+        return male > female if pronoun == "He" else female > male
     return female <= male if pronoun == "He" else male <= female
 
 
 def _opening_pronoun(sentence: str) -> str:
-    """ "He" or "She" when the sentence opens with it (after any connective), else ''."""
+    """ "He" or "She" when the sentence opens with it (after any connective), or when a
+    quotation opening it is said by "he" or "she" ('"...," he said.'); else ''."""
     match = _SUBJECT_PRONOUN.match(_without_connective(sentence)[0])
-    return match.group(1) if match else ""
+    if match:
+        return match.group(1)
+    said = _SPEAKER_PRONOUN.search(sentence) if sentence[:1] in '"“' else None
+    return said.group(1).capitalize() if said else ""
+
+
+def name_speaker(sentence: str, recent_people: list[str]) -> tuple[str, bool]:
+    """A quotation said by "he" or "she" ('"...," he said.') said by the person the sentence
+    before named ('"...," Bill Lynch said.'); '' when nobody is known: who spoke dangles."""
+    said = _SPEAKER_PRONOUN.search(sentence) if sentence[:1] in '"“' else None
+    if said is None:
+        return sentence, False
+    if not recent_people:
+        return "", False
+    return f"{sentence[: said.start(1)]}{recent_people[-1]}{sentence[said.end(1) :]}", True
 
 
 def _next_subject(
@@ -293,6 +326,9 @@ def _make(
     if is_junk(sentence, allow_quote=continuation):
         return None
     text, fixed = fix_opening(sentence, recent)
+    if text:
+        text, named = name_speaker(text, recent)
+        fixed = fixed or named
     needs_previous = continuation or not text
     if needs_previous:
         text, fixed = sentence, False
@@ -329,7 +365,7 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
     outside = nlp.unquoted(sentence)
     if _PERSONAL.search(outside) or _SHOUTING.search(outside) or " | " in outside:
         return True
-    if _CREDIT.search(outside):
+    if _CREDIT.search(outside) or _INSERTION.search(outside):
         return True
     return any(_pronoun_i(outside, m.start()) for m in _BARE_I.finditer(outside))
 
@@ -351,9 +387,32 @@ def fix_opening(sentence: str, recent_people: list[str]) -> tuple[str, bool]:
         if not recent_people:
             return "", False
         return recent_people[-1] + text[pronoun.end() :], True
-    if _DANGLING.match(text):
+    if _DANGLING.match(text) or _pronoun_before_name(text):
         return "", False
     return text, fixed
+
+
+def _pronoun_before_name(text: str) -> bool:
+    """Whether a "he", "his", "her"... outside quotation marks means someone the sentence does
+    not name: its opening phrase has the pronoun and no name, and its main clause opens with a
+    pronoun ("When his five souls roll up to their cabin, he continues..."). A name after an
+    opening phrase is whom its pronoun means ("After he left office, Obama wrote..."), and so
+    may a noun phrase before the pronoun be ("A 20-year-old man told police he threw...")."""
+    outside = nlp.unquoted(text)
+    if not _THIRD_PERSON.search(outside):
+        return False
+    opening, comma, rest = outside.partition(", ")
+    if comma and _THIRD_PERSON.search(opening) and not _names(opening):
+        return bool(_PRONOUN_SUBJECT.match(rest))
+    return False
+
+
+def _names(text: str) -> bool:
+    """Whether ``text`` has a capitalised word that is not a function word opening it nor
+    an acronym ("FBI" is nobody's name)."""
+    words = text.split()
+    opener = words[:1] if words and words[0].lower() not in nlp.STOPWORDS else []
+    return any(w[:1].isupper() and w[1:] != w[1:].upper() for w in opener + words[1:])
 
 
 def _without_connective(sentence: str) -> tuple[str, bool]:
