@@ -6,8 +6,13 @@ import pytest
 
 from herald.cluster.online import embedding_text
 from herald.cluster.topics import working_title
-from herald.nlp.furniture import is_furniture, without_furniture
-from herald.write.headline import title_from_text, usable_title
+from herald.nlp.furniture import (
+    is_furniture,
+    is_not_a_headline,
+    without_furniture,
+    without_widget_prefix,
+)
+from herald.write.headline import is_title, title_from_text, usable_title
 
 WIDGETS = [
     "Sign in to Celebuzz",
@@ -57,3 +62,48 @@ def test_a_story_is_titled_by_a_headline_or_by_its_text_never_by_a_widget() -> N
     assert working_title(titles[:1], None) == titles[0]  # the caller then asks the text
     assert title_from_text(SYRIA) == "Aid workers tried again to reach the city of Homs on Tuesday"
     assert title_from_text("Are you there? Send us your images or video.") == ""
+
+
+@pytest.mark.parametrize(
+    "title",
+    [  # the demo's story titles, each a real page's title
+        "Posted by Parvez Jabri",
+        "By Staff Sgt. Benjamin W. Stratton, 7th Air Force Public Affairs / Published March…",
+        "March 11, 2014, 8:57 pm",
+        "In this Saturday, July 1, 2017, photo, people line up at the NuLeaf marijuana…",
+        "This photo released by the Syrian official news agency SANA shows Syrian rescue teams…",
+        "Aurelie Chatelain, in this photograph provided by the Caudry City Hall April 22, 2015…",
+        "The U.S. Capitol building is seen",
+        "Photo Advertisement Continue reading the main story",
+        "Get the Most Popular Beauty World News Stories in a Weekly Newsletter",
+    ],
+)
+def test_a_byline_a_time_or_a_caption_is_not_a_headline(title: str) -> None:
+    assert is_not_a_headline(title)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "By the numbers: how the Fed decided to raise rates",
+        "UFO is seen over London on Monday night",
+        "Lean In Louisville kickoff event, March 12",
+        "Apple Releases iOS 7.1 with New Features",
+    ],
+)
+def test_headlines_that_look_like_one_are_headlines(title: str) -> None:
+    assert not is_not_a_headline(title)
+
+
+def test_a_video_players_close_button_leaves_the_title() -> None:
+    title = "CLOSE Four Reno dispensaries begin sales of recreational marijuana"
+    assert without_widget_prefix(title) == title.removeprefix("CLOSE ")
+    assert without_widget_prefix("Close race in Ohio") == "Close race in Ohio"
+
+
+def test_a_story_is_not_titled_by_a_caption() -> None:
+    # the demo's: a photo's caption, dated in full, was a story's title
+    assert not is_title("Donald Trump before opening the Nasdaq on September 20, 2005")
+    assert not is_title("Bernie Sanders (2nd row down, center) liked what he heard")
+    assert is_title("Men's Wearhouse buys Jos. A. Bank")
+    assert is_title("Stephen Colbert has launched a Twitter campaign to get South Carolina…")

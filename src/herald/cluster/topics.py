@@ -26,7 +26,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from herald.nlp.embed import Embedder, Vectors, normalize
-from herald.nlp.furniture import is_furniture, without_dateline, without_outlet_suffix
+from herald.nlp.furniture import (
+    is_furniture,
+    without_dateline,
+    without_outlet_suffix,
+    without_widget_prefix,
+)
 from herald.nlp.glossary import is_chinese
 
 TOPICS: dict[str, tuple[str, ...]] = {
@@ -110,7 +115,7 @@ def clean_title(title: str) -> str:
     sentence ("NEW YORK (AP) — A 6-week-old baby died Thursday") and all caps; one cut short by
     its feed keeps a final "…", so that it is never taken for a whole headline."""
     text = " ".join(title.split())
-    text = _PREFIX.sub("", text)
+    text = _PREFIX.sub("", without_widget_prefix(text))
     text = without_dateline(text)
     cut_short = bool(_ELLIPSIS.search(text))
     text = _ELLIPSIS.sub("", text)

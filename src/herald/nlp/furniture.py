@@ -17,7 +17,14 @@ import re
 
 from herald.nlp.text import normalize_space
 
-__all__ = ["is_furniture", "without_dateline", "without_furniture", "without_outlet_suffix"]
+__all__ = [
+    "is_furniture",
+    "is_not_a_headline",
+    "without_dateline",
+    "without_furniture",
+    "without_outlet_suffix",
+    "without_widget_prefix",
+]
 
 MAX_FURNITURE_WORDS = 40  # a longer paragraph is prose, whatever it mentions
 # A wire dateline before a title that is its article's first sentence: "NEW YORK (AP) — ",
@@ -25,6 +32,20 @@ MAX_FURNITURE_WORDS = 40  # a longer paragraph is prose, whatever it mentions
 _DATELINE = re.compile(
     r"^(?:[A-Z][A-Z.'\- ]{2,40}(?:,\s*[A-Z][A-Za-z0-9. ]{1,30})?\s*)?"
     r"(?P<agency>\([A-Za-z. ]{2,20}\)\s*)?(?:--|—|–)\s+(?=[A-Z\"“])"
+)
+_WIDGET_PREFIX = re.compile(r"^CLOSE\s+(?=[A-Z])")
+_BYLINE = re.compile(
+    r"^(?:(?:Posted|Written|Published|Updated) by\s|By\s+(?:[A-Z][\w.'’-]*\s*){1,5}(?:[,/|]|$))"
+)
+_MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_NOT_A_TITLE = re.compile(
+    rf"^\W*(?:\w+day,?\s+)?{_MONTHS}\s+\d{{1,2}},?\s+\d{{4}},?\s+\d{{1,2}}:\d\d\s*"
+    r"(?:[ap]\.?m\.?)?\W*$|"  # "March 11, 2014, 8:57 pm"
+    r"(?:^|\bin )this (?:[\w,.]+ ){0,6}(?:photo|photograph|image|picture)\b|"
+    r"\b(?:is|are) (?:seen|shown|pictured)(?:\s*…?$|\s+(?:in this|before|after|during|as|"
+    r"at|on|with|outside|inside|here)\b)|"
+    r"\badvertisement\b|\bcontinue reading\b|\bnewsletters?\b",
+    re.IGNORECASE,
 )
 _OUTLET_SUFFIX = re.compile(r"\s+(?:[|–—-]|::)\s+[^|–—-]{2,40}$")
 MIN_HEADLINE_CHARS = 20
@@ -62,6 +83,21 @@ def without_outlet_suffix(title: str) -> str:
     if shorter != title and len(shorter) >= MIN_HEADLINE_CHARS and len(shorter.split()) >= 3:
         return shorter
     return title
+
+
+def without_widget_prefix(title: str) -> str:
+    """``title`` without a video player's "CLOSE" button glued before it ("CLOSE Four Reno
+    dispensaries begin sales...")."""
+    return _WIDGET_PREFIX.sub("", title)
+
+
+def is_not_a_headline(title: str) -> bool:
+    """Whether a page's title is furniture (:func:`is_furniture`) or says what the page is
+    rather than what happened: a byline ("Posted by Parvez Jabri"), a bare time ("March 11,
+    2014, 8:57 pm"), a photo's caption ("In this Saturday, July 1, 2017, photo, people line
+    up...", "The U.S. Capitol building is seen") or an advertisement's or newsletter's box."""
+    text = normalize_space(title)
+    return is_furniture(text) or bool(_BYLINE.match(text) or _NOT_A_TITLE.search(text))
 
 
 def is_furniture(title: str) -> bool:

@@ -41,7 +41,7 @@ from herald.nlp.furniture import is_furniture
 from herald.nlp.glossary import english_gloss
 from herald.pipeline.progress import NoProgress, Progress
 from herald.types import Article
-from herald.write.headline import title_from_text, whole_title
+from herald.write.headline import is_title, title_from_text, whole_title
 
 BATCH = 256
 ENTITY_TITLES = 64  # a story's main entities come from its latest headlines
@@ -208,9 +208,12 @@ def _save_story(h: Herald, clusterer: OnlineClusterer, key: int) -> None:
     stacked = (
         np.stack([v for v in found if v is not None]) if all(v is not None for v in found) else None
     )
-    title = whole_title(working_title([a.title for a in members], stacked)) if members else ""
-    if is_furniture(title):  # every headline is a widget: the text says what it is about
-        title = next(filter(None, (title_from_text(a.body) for a in members)), title)
+    titles = [a.title if is_title(a.title) else "" for a in members]
+    title = whole_title(working_title(titles, stacked)) if members else ""
+    if not title or is_furniture(title):  # every headline is a widget, a byline or a caption:
+        # the text says what the story is about
+        title = next(filter(None, (title_from_text(a.body) for a in members)), "")
+        title = title or working_title([a.title for a in members], stacked)
     centroid = state.centroid
     topic = topic_of_centroid(centroid, h.embedder) if centroid.size else ""
     h.store.save_story(

@@ -65,7 +65,7 @@ _FUNCTION_POS = frozenset({"ADP", "CCONJ", "SCONJ", "PART", "DET"})
 _NEEDS_PREPOSITION: dict[str, frozenset[str]] = {
     word: frozenset(preps.split())
     for words, preps in (
-        ("involved engaged interested located implicated", "in"),
+        ("involved engaged interested located implicated participated participating", "in"),
         ("accused convicted suspected acquitted cleared aware capable afraid guilty", "of"),
         ("composed made consisting", "of"),
         ("charged credited diagnosed infected obsessed associated filled faced", "with"),

@@ -14,11 +14,14 @@ from collections.abc import Sequence
 
 from herald.nlp import text as nlp
 from herald.nlp.furniture import (
-    is_furniture,
+    is_not_a_headline,
     without_dateline,
     without_furniture,
     without_outlet_suffix,
+    without_widget_prefix,
 )
+from herald.write.candidates import clean, fix_opening, is_junk
+from herald.write.captions import is_caption
 from herald.write.clause_cut import clause_cut, is_appositive, parse, trim_dangling
 
 MAX_HEADLINE_WORDS = 14
@@ -26,6 +29,7 @@ MAX_TITLE_WORDS = 20  # the longest source headline Herald uses as it is
 MAX_SUMMARY_WORDS = 45
 MAX_KEY_POINT_WORDS = 28
 MIN_KEY_POINTS = 3
+TITLE_SENTENCES = 6  # the first sentences of a page read for a title (captions come first)
 MIN_CUT_WORDS = 5  # a grammatical cut shorter than this says too little: cut between words
 
 _NUMBER_WORD = re.compile(
@@ -98,7 +102,7 @@ def clean_title(title: str, outlets: Sequence[str] = ()) -> str:
     for outlet in outlets:
         if outlet:
             text = re.sub(rf"\s*[|–—:-]\s*{re.escape(outlet)}\s*$", "", text, flags=re.IGNORECASE)
-    text = without_dateline(_WIRE_PREFIX.sub("", text))
+    text = without_dateline(_WIRE_PREFIX.sub("", without_widget_prefix(text)))
     text = _TEASER.sub("", text)
     text = _TAIL.sub("", text)
     text = without_outlet_suffix(text)
@@ -122,16 +126,26 @@ def whole_title(title: str) -> str:
 
 
 def title_from_text(text: str) -> str:
-    """A headline from an article's first sentence (without page furniture), for a story whose
-    every headline is a widget ("Send us your images or video"); '' when there is none."""
-    for sentence in nlp.split_sentences(without_furniture(text))[:3]:
-        if (
-            nlp.word_count(sentence) >= 4
-            and not sentence.endswith("?")
-            and not is_furniture(sentence)
-        ):
-            return compress(sentence, MAX_HEADLINE_WORDS)
+    """A headline from the first of an article's first sentences that an article could use
+    (:func:`herald.write.candidates.is_junk`: not page furniture, a photo caption or credit, a
+    question...), for a story whose every headline is a widget ("Send us your images or
+    video"), a byline or a caption; '' when there is none."""
+    for raw in nlp.split_sentences(without_furniture(text))[:TITLE_SENTENCES]:
+        sentence = clean(raw, first=True)
+        stem = _TRUNCATED.sub("", sentence).rstrip(" ,;:.")
+        if is_junk(stem + ".") or is_not_a_headline(stem) or not fix_opening(stem, [])[0]:
+            continue  # not reporting, or it names nobody ("If he passes a second check...")
+        whole = "" if stem != sentence.rstrip(".") else _whole_headline(stem)
+        # else cut short like a feed's teaser: the unfinished phrase goes, or the "…" stays
+        return whole or whole_title(" ".join(stem.split()[:MAX_HEADLINE_WORDS]) + "…")
     return ""
+
+
+def is_title(title: str) -> bool:
+    """Whether a page's title, cut short or not, could name a story: not furniture, a byline,
+    a timestamp (:func:`herald.nlp.furniture.is_not_a_headline`) nor a photo caption."""
+    stem = _TRUNCATED.sub("", title)
+    return not (is_not_a_headline(stem) or _CAPTION.search(stem) or is_caption(stem))
 
 
 def usable_title(title: str) -> bool:
@@ -141,7 +155,7 @@ def usable_title(title: str) -> bool:
         4 <= n <= MAX_TITLE_WORDS
         and not _CLICKBAIT.search(title)
         and not is_truncated(title)
-        and not is_furniture(title)
+        and not is_not_a_headline(title)
         and not _CAPTION.search(title)
         and not _STUTTER.search(title)
         and not title.isupper()
@@ -167,16 +181,25 @@ def headline(
             return title
     sentences = [lead, *others]
     for sentence in sentences:
-        for limit in (MAX_HEADLINE_WORDS, MAX_TITLE_WORDS):
-            whole = compress(sentence, limit, whole_only=True)
-            if whole and _says_something(whole, sentence):
-                return whole
+        whole = _whole_headline(sentence)
+        if whole:
+            return whole
     first = compress(lead, MAX_HEADLINE_WORDS)
     if _says_something(first, lead):
         return first
     found = [first, *(compress(sentence, MAX_HEADLINE_WORDS) for sentence in others)]
     named = [(h, s) for h, s in zip(found, sentences, strict=True) if not _PRONOUN_START.match(h)]
     return next((h for h, s in named if _has_verb(h, s)), named[0][0] if named else first)
+
+
+def _whole_headline(sentence: str) -> str:
+    """``sentence`` as a headline kept whole or shortened only by whole phrases, within
+    14 words or else 20, when it says something (:func:`_says_something`); else ''."""
+    for limit in (MAX_HEADLINE_WORDS, MAX_TITLE_WORDS):
+        whole = compress(sentence, limit, whole_only=True)
+        if whole and _says_something(whole, sentence):
+            return whole
+    return ""
 
 
 def _says_something(head: str, sentence: str) -> bool:
