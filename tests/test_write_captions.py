@@ -96,3 +96,16 @@ def test_a_persons_place_in_the_picture_makes_a_caption(sentence: str) -> None:
 )
 def test_left_and_right_in_reporting_are_not_a_caption(sentence: str) -> None:
     assert not is_caption(sentence)
+
+
+def test_a_sentence_describing_a_photo_is_a_caption_one_reporting_on_it_is_not() -> None:
+    # Multi-News's sources (the first in the demo's article on a dinosaur's foot)
+    assert is_caption(
+        "A photo from the 1998 excavation, with the brachiosaur foot bones below a tail of a "
+        "Camarasaurus dinosaur."
+    )
+    assert is_caption("A 2013 photo shows the gates of the Tower Bridge, in London, raised high.")
+    assert not is_caption(
+        "A photo released by school officials showed the boy in a hospital bed with his parents."
+    )
+    assert not is_caption("A picture posted on Twitter by the senator was deleted hours later.")

@@ -209,6 +209,13 @@ def test_a_quotation_said_by_he_or_she_names_its_speaker_or_needs_the_sentence_b
     assert _one_source(weiner)[1].needs_previous
 
 
+def test_an_embedded_post_or_a_rating_is_junk() -> None:
+    # the demo's: a rapper's post embedded in an article, published as its sentence
+    assert is_junk("Rap game lost a legend the world lost a G. 🙏🏽 to and for his fam.")
+    assert is_junk("The film opens on Friday in cinemas across the country. ★★★")
+    assert not is_junk('The rapper posted "RIP King P 🙏🏽" on his account on Tuesday night.')
+
+
 @pytest.mark.parametrize(
     "sentence",
     [  # the demo's and Multi-News's: someone's words that lost their quotation marks

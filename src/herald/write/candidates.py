@@ -69,6 +69,7 @@ _PERSONAL = re.compile(
 _BARE_I = re.compile(r"\bI\b")
 # Three or more capitalised words in a row outside quotation marks: widget and gallery furniture
 # ("Skip in Skip x Embed x Share CLOSE BABY, IT'S COLD OUTSIDE"), shouted transcripts, forecasts.
+_PICTOGRAPH = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff]")
 _SHOUTING = re.compile(r"\b[A-Z][A-Z'’]+(?:[\s,]+[A-Z][A-Z'’]+){2,}\b")
 _CAPTION_END = re.compile(
     r"\((?:AP|Reuters|AFP|Getty|Associated Press|[A-Z][a-z]+ Photo)[^)]*\)\s*$"
@@ -364,6 +365,8 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
         return True
     outside = nlp.unquoted(sentence)
     if _PERSONAL.search(outside) or _SHOUTING.search(outside) or " | " in outside:
+        return True
+    if _PICTOGRAPH.search(outside):  # an embedded post ("... lost a G. 🙏🏽"), a rating ("★★★")
         return True
     if _CREDIT.search(outside) or _INSERTION.search(outside):
         return True

@@ -7,7 +7,8 @@ the picture is described in the present tense ("sits", "speaks", "is greeted by"
 bare noun phrase ("The scene of collapsed houses ... on July 29, 2013."), and dated in full,
 with the year, as an adverbial of its own; or the caption says what it is ("... is shown in
 this June 27, 2011 file photo") or where someone stands in the picture ("Megan Rapinoe,
-front, fends off...", "Bernie Sanders (2nd row down, center) liked what he heard").
+front, fends off...", "Bernie Sanders (2nd row down, center) liked what he heard"), or it
+describes "a photo" with no verb or in the present tense ("A 2013 photo shows the gates...").
 
 A story's sentences report in the past tense; the present tense with a full date is rare
 there, and left alone: what is scheduled ("The law takes effect Jan. 1, 2019",
@@ -48,6 +49,9 @@ _POSITION = re.compile(
     rf"\b(?!(?:Oh|Yes|No|All|Well|Okay|OK|So|Sure)\b)[A-Z][\w'’.-]*(?:, {_SPOT}(?: to {_SPOT})?,|"
     rf",? \((?!far (?:left|right)\))(?:{_PLACE_WORD}[\s,]*)*{_SPOT}(?:[\s,]*{_PLACE_WORD})*\))"
 )
+# "A photo from the 1998 excavation, with the brachiosaur foot bones...", "A 2013 photo shows
+# the gates of the Tower Bridge..."; not "A photo released by school officials showed the boy"
+_A_PHOTO = re.compile(r"^(?:A|An) (?:[\w-]+ )?(?:photo|photograph|picture|image)\b")
 _LONG_QUOTE = re.compile(r"[\"“][^\"“”]*(?:\s+[^\"“”\s]+){4,}[^\"“”]*[\"”]")
 SCHEDULED = frozenset(
     {
@@ -115,6 +119,8 @@ def is_caption(sentence: str) -> bool:
     """Whether ``sentence`` reads as a wire photo caption (see the module docstring)."""
     if _SHOWN.search(sentence) or _POSITION.search(sentence):
         return True
+    if _A_PHOTO.match(sentence):
+        return _describes_picture(sentence)
     dates = _dates(sentence)
     if not dates or _LONG_QUOTE.search(sentence):
         return False
@@ -136,6 +142,13 @@ def is_caption(sentence: str) -> bool:
         passive = any(c.dep_ == "auxpass" for c in helpers)
         return passive and all(c.tag_ in {"VBZ", "VBP"} for c in helpers)
     return False
+
+
+def _describes_picture(sentence: str) -> bool:
+    """Whether a sentence about "a photo" is its caption: no verb at all, or one in the present
+    tense ("shows", "provides"); a past tense reports on the picture ("showed")."""
+    roots = [t for t in parse(sentence) if t.dep_ == "ROOT"]
+    return bool(roots) and (roots[0].pos_ in {"NOUN", "PROPN"} or roots[0].tag_ in _PRESENT)
 
 
 def _dates(sentence: str) -> list[tuple[int, int]]:
