@@ -476,3 +476,18 @@ def test_no_source_is_off_topic_with_two_sources_or_when_all_agree(
     assert ranking.off_topic_sources(np.array([0, 1, 2, 3]), vectors) == {3}
     assert ranking.off_topic_sources(np.array([0, 1, 2]), vectors[:3]) == frozenset()
     assert ranking.off_topic_sources(np.array([0, 1]), vectors[[0, 3]]) == frozenset()
+
+
+def test_a_sources_stance_opening_a_sentence_is_not_heralds() -> None:
+    # Multi-News's, published: "Unfortunately, ...", "Worse, Colbert has a skill set..."
+    assert fix_opening(
+        "Unfortunately, Jack the cat had to be euthanized by the vet today.", []
+    ) == (
+        "Jack the cat had to be euthanized by the vet today.",
+        True,
+    )
+    assert fix_opening("Worse, Colbert has a skill set too broad for the Senate.", [])[0] == (
+        "Colbert has a skill set too broad for the Senate."
+    )
+    kept = "Sadly for him, the deal collapsed on Monday night."  # no comma: part of the clause
+    assert fix_opening(kept, []) == (kept, False)

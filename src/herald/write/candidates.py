@@ -99,7 +99,11 @@ _BYLINE = re.compile(r"^(?:By|Written by|Posted by|Updated)\s+[A-Z]", re.IGNOREC
 _CONNECTIVE = re.compile(
     r"^(?:But|And|Also|However|Still|Meanwhile|Moreover|Furthermore|In addition|Plus|Yet|So|"
     r"Now|Then|Indeed|Instead|Nonetheless|Nevertheless|Besides|Additionally|Further|Even so|"
-    r"As a result|In fact|Of course|Again|Ultimately|Finally|Similarly|Likewise)\b,?\s+"
+    r"As a result|In fact|Of course|Again|Ultimately|Finally|Similarly|Likewise)\b,?\s+|"
+    # a source's stance, not Herald's: "Unfortunately, Jack the cat had to be euthanized"
+    r"^(?:Unfortunately|Fortunately|Thankfully|Luckily|Sadly|Happily|Mercifully|Alas|Clearly|"
+    r"Obviously|Frankly|Honestly|Surely|Admittedly|Arguably|Ironically|Needless to say|"
+    r"To be sure|Make no mistake|Worse|Even worse|Worse still|Better yet),\s+"
 )
 _SUBJECT_PRONOUN = re.compile(r"^(He|She)\b(?!')")
 _MALE = frozenset({"he", "him", "his", "himself"})
