@@ -63,6 +63,8 @@ def test_a_word_that_needs_its_preposition_keeps_its_phrase() -> None:
     assert clause_cut(hayes, 12) is None  # no whole phrase can go short of that
     murder = "The man was charged with murder on Sunday after a long police investigation."
     assert clause_cut(murder, 8) == "The man was charged with murder on Sunday"
+    syria = "Fighting broke out in a district that is home to several security installations."
+    assert clause_cut(syria, 9) is None  # not "... a district that is home"
     assert clause_cut("The man was arrested on Sunday after a long investigation.", 4) == (
         "The man was arrested"  # a word that needs no phrase may lose it
     )

@@ -71,7 +71,7 @@ _NEEDS_PREPOSITION: dict[str, frozenset[str]] = {
         ("charged credited diagnosed infected obsessed associated filled faced", "with"),
         ("linked connected", "to with"),
         ("tied related sentenced committed dedicated devoted exposed subjected entitled", "to"),
-        ("similar due opposed contrary", "to"),
+        ("similar due opposed contrary home", "to"),  # "is home [to several installations]"
         ("compared", "to with"),
         ("based", "on in"),
         ("known", "as for"),
