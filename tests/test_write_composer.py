@@ -292,7 +292,7 @@ def test_pronoun_never_resolves_to_a_thing_named_like_a_person() -> None:
 
 def test_pronoun_resolves_only_when_certain() -> None:
     text = (
-        "Mayor Jane Alvarez said on Monday that the bridge would reopen within a month. "
+        "Mayor Jane Alvarez said on Monday that her city's bridge would reopen within a month. "
         "She added that repairs had cost the city about $4 million so far this year. "
         "She also said the contractor would pay a penalty for every day of delay. "
         "Alvarez met Governor Tom Reyes and Senator Maria Chen at the site on Tuesday. "
@@ -405,11 +405,19 @@ def test_pronoun_resolves_to_previous_subject() -> None:
     text = (
         "Troy Tulowitzki leads the majors in hitting this season by far. "
         "Usher Leon Thomas said fans left early after the giveaway on Saturday. "
-        "Tulowitzki entered Saturday night leading the league in batting average. "
+        "Tulowitzki entered Saturday night leading the league in his batting average. "
         "He is currently on the disabled list with a thigh injury this week."
     )
     found = _one_source(text)
     assert found[-1].text.startswith("Troy Tulowitzki is currently")
+    # Multi-News's: with no "he" or "his" for the person named before, the "He" may be another
+    # ("He dressed many a First Lady" followed a sentence naming Babe Paley, not the designer)
+    paley = (
+        "Oscar de la Renta got his start dressing society women of New York in the sixties. "
+        "Babe Paley was among the first clients at the new salon on Seventh Avenue. "
+        "He dressed many a First Lady in his illustrious career, such as Jackie Kennedy."
+    )
+    assert _one_source(paley)[-1].needs_previous
 
 
 def test_rouge_floor_first_40(shared_data: Path, embedder: MiniLMEmbedder) -> None:
