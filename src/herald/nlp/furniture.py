@@ -75,10 +75,10 @@ def without_dateline(title: str) -> str:
 
 
 def without_outlet_suffix(title: str) -> str:
-    """``title`` without a publisher's name after a dash, bar or colon ("... - BBC News",
-    "... | CNN"), when what is left is still a headline (:data:`MIN_HEADLINE_CHARS` characters
-    and 3 words): "NASA - SpaceX launch delayed" and "Ukraine crisis - Putin speaks" name their
-    topic first, not their outlet last."""
+    """``title`` without a publisher's name after a dash or bar ("... - BBC News", "... |
+    CNN"; a colon is a headline's own: "Syria: truce talks fail"), when what is left is still
+    a headline (:data:`MIN_HEADLINE_CHARS` characters and 3 words): "NASA - SpaceX launch
+    delayed" and "Ukraine crisis - Putin speaks" name their topic first, not their outlet."""
     shorter = _OUTLET_SUFFIX.sub("", title)
     if shorter != title and len(shorter) >= MIN_HEADLINE_CHARS and len(shorter.split()) >= 3:
         return shorter
