@@ -107,3 +107,10 @@ def test_a_story_is_not_titled_by_a_caption() -> None:
     assert not is_title("Bernie Sanders (2nd row down, center) liked what he heard")
     assert is_title("Men's Wearhouse buys Jos. A. Bank")
     assert is_title("Stephen Colbert has launched a Twitter campaign to get South Carolina…")
+
+
+def test_a_hostile_title_is_read_in_linear_time() -> None:
+    # a feed's title is anyone's text: the byline rule once backtracked without end on this
+    assert not is_not_a_headline("By " + "A" * 5000 + " b")
+    assert is_not_a_headline("By Dan Smith")
+    assert is_title("Smith (" + "left " * 3000 + "x")  # no closing bracket: no caption

@@ -35,7 +35,8 @@ _DATELINE = re.compile(
 )
 _WIDGET_PREFIX = re.compile(r"^CLOSE\s+(?=[A-Z])")
 _BYLINE = re.compile(
-    r"^(?:(?:Posted|Written|Published|Updated) by\s|By\s+(?:[A-Z][\w.'’-]*\s*){1,5}(?:[,/|]|$))"
+    r"^(?:(?:Posted|Written|Published|Updated) by\s|"
+    r"By\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4}\s*(?:[,/|]|$))"  # words apart: no backtracking
 )
 _MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _NOT_A_TITLE = re.compile(

@@ -47,7 +47,8 @@ _SPOT = r"(?:left|right|center|centre|front|rear|middle|foreground|background)"
 _PLACE_WORD = rf"(?:far|second|third|2nd|3rd|row|down|up|from|the|top|bottom|back|in|at|{_SPOT})"
 _POSITION = re.compile(
     rf"\b(?!(?:Oh|Yes|No|All|Well|Okay|OK|So|Sure)\b)[A-Z][\w'’.-]*(?:, {_SPOT}(?: to {_SPOT})?,|"
-    rf",? \((?!far (?:left|right)\))(?:{_PLACE_WORD}[\s,]*)*{_SPOT}(?:[\s,]*{_PLACE_WORD})*\))"
+    rf",? \((?!far (?:left|right)\))(?:{_PLACE_WORD}[\s,]*){{0,4}}{_SPOT}"
+    rf"(?:[\s,]*{_PLACE_WORD}){{0,4}}\))"
 )
 # "A photo from the 1998 excavation, with the brachiosaur foot bones...", "A 2013 photo shows
 # the gates of the Tower Bridge..."; not "A photo released by school officials showed the boy"
