@@ -109,3 +109,9 @@ def test_a_sentence_describing_a_photo_is_a_caption_one_reporting_on_it_is_not()
         "A photo released by school officials showed the boy in a hospital bed with his parents."
     )
     assert not is_caption("A picture posted on Twitter by the senator was deleted hours later.")
+
+
+def test_a_hostile_sentence_is_read_in_linear_time() -> None:
+    # the long-quotation rule once backtracked for seconds on a few thousand characters
+    hostile = '"Hi? ' + "(AP) " * 800 + "on Jan. 5, 2019, he said."
+    assert not is_caption(hostile)  # past tense: reporting

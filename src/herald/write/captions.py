@@ -53,7 +53,8 @@ _POSITION = re.compile(
 # "A photo from the 1998 excavation, with the brachiosaur foot bones...", "A 2013 photo shows
 # the gates of the Tower Bridge..."; not "A photo released by school officials showed the boy"
 _A_PHOTO = re.compile(r"^(?:A|An) (?:[\w-]+ )?(?:photo|photograph|picture|image)\b")
-_LONG_QUOTE = re.compile(r"[\"“][^\"“”]*(?:\s+[^\"“”\s]+){4,}[^\"“”]*[\"”]")
+_QUOTED = re.compile(r"[\"“]([^\"“”]*)[\"”]")  # linear: a source's text is anyone's
+LONG_QUOTE_WORDS = 5
 SCHEDULED = frozenset(
     {
         "be",
@@ -123,7 +124,7 @@ def is_caption(sentence: str) -> bool:
     if _A_PHOTO.match(sentence):
         return _describes_picture(sentence)
     dates = _dates(sentence)
-    if not dates or _LONG_QUOTE.search(sentence):
+    if not dates or _has_long_quote(sentence):
         return False
     doc = parse(sentence)
     roots = [t for t in doc if t.dep_ == "ROOT"]
@@ -143,6 +144,11 @@ def is_caption(sentence: str) -> bool:
         passive = any(c.dep_ == "auxpass" for c in helpers)
         return passive and all(c.tag_ in {"VBZ", "VBP"} for c in helpers)
     return False
+
+
+def _has_long_quote(sentence: str) -> bool:
+    """Whether ``sentence`` quotes someone at some length (five words or more)."""
+    return any(len(m.group(1).split()) >= LONG_QUOTE_WORDS for m in _QUOTED.finditer(sentence))
 
 
 def _describes_picture(sentence: str) -> bool:
