@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from herald.nlp.text import normalize_space
+from herald.nlp.text import MONTH_PATTERN, normalize_space
 
 __all__ = [
     "is_furniture",
@@ -38,9 +38,8 @@ _BYLINE = re.compile(
     r"^(?:(?:Posted|Written|Published|Updated) by\s|"
     r"By\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4}\s*(?:[,/|]|$))"  # words apart: no backtracking
 )
-_MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _NOT_A_TITLE = re.compile(
-    rf"^\W*(?:\w+day,?\s+)?{_MONTHS}\s+\d{{1,2}},?\s+\d{{4}},?\s+\d{{1,2}}:\d\d\s*"
+    rf"^\W*(?:\w+day,?\s+)?{MONTH_PATTERN}\s+\d{{1,2}},?\s+\d{{4}},?\s+\d{{1,2}}:\d\d\s*"
     r"(?:[ap]\.?m\.?)?\W*$|"  # "March 11, 2014, 8:57 pm"
     r"(?:^|\bin )this (?:[\w,.]+ ){0,6}(?:photo|photograph|image|picture)\b|"
     r"\b(?:is|are) (?:seen|shown|pictured)(?:\s*…?$|\s+(?:in this|before|after|during|as|"

@@ -78,12 +78,14 @@ _BOUNDARY = re.compile(
 )
 # A quotation ending in "?" or "!" and then its speaker: '"...who had a super PAC?" Colbert
 # said on The Colbert Report' is one sentence, whose second half alone says nothing.
-_SPEAKER_AFTER = re.compile(
-    r"(?!(?:He|She|It|They|I|We|You)\b)"  # '...period!" He said liberals...' goes on anew
-    r"(?:(?:[A-Z][\w.'’-]*|of|the|de|van|von|al-\w+)\s+){1,5}"
+SPEECH_VERBS = (  # what a speaker does after a quotation: '"...," she said / added / wrote'
     r"(?:said|says|asked|asks|told|tells|wrote|writes|added|adds|tweeted|replied|replies|"
     r"explained|explains|continued|recalled|joked|jokes|shouted|exclaimed|quipped|insisted|"
-    r"wondered|demanded|declared|responded|responds|posted)\b"
+    r"wondered|demanded|declared|responded|responds|posted|noted|began)\b"
+)
+_SPEAKER_AFTER = re.compile(
+    r"(?!(?:He|She|It|They|I|We|You)\b)"  # '...period!" He said liberals...' goes on anew
+    rf"(?:(?:[A-Z][\w.'’-]*|of|the|de|van|von|al-\w+)\s+){{1,5}}{SPEECH_VERBS}"
 )
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n|(?<=[.!?:\"”])[ \t]*\n")
 _SPACES = re.compile(r"\s+")
@@ -155,7 +157,7 @@ _NAME_TOKEN = r"(?:[A-Z][a-zA-Z'’\-]*[a-z][a-zA-Z'’\-]*|[A-Z]{2,}s?|[A-Z]\.(
 _NAME = re.compile(
     rf"\b{_NAME_TOKEN}(?:\s+(?:(?:of|de|del|von|van|la|al|bin|the)\s+)?{_NAME_TOKEN})*"
 )
-_MONTH_RE = (
+MONTH_PATTERN = _MONTH_RE = (
     r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|"
     r"Aug(?:ust|\.)?|Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
 )

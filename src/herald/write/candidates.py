@@ -114,12 +114,9 @@ _DANGLING = re.compile(
     r"The former|The move|The decision|The same|Both|Neither|Another|Other|Others|Which|"
     r"Who|Some of)\b|^(?:I|We|You|My|Our|Your)\b"
 )
-_THIRD_PERSON = re.compile(r"\b(?:he|him|his|she|her|hers|himself|herself)\b", re.IGNORECASE)
+_THIRD_PERSON = re.compile(rf"\b(?:{'|'.join(sorted(_MALE | _FEMALE))})\b", re.IGNORECASE)
 # who said a quotation, after it: '"...," he said.', '"...!" she told reporters.'
-_SPEAKER_PRONOUN = re.compile(
-    r"[\"”,!?]\s+(he|she)\s+(?:said|says|added|adds|told|tells|wrote|writes|explained|"
-    r"continued|recalled|insisted|noted|asked|replied|began)\b"
-)
+_SPEAKER_PRONOUN = re.compile(rf"[\"”,!?]\s+(he|she)\s+{nlp.SPEECH_VERBS}")
 _PRONOUN_SUBJECT = re.compile(r"(?:he|she|they|it|his|her|their|its)\b")
 # Square brackets outside quotation marks: an editor's words inserted into someone's ("Clearly
 # with [Spirit owner Bill Lynch's] actions, it's a necessary conversation"), a quotation that

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from herald.nlp import text as nlp
 from herald.write.clause_cut import parse
 
 if TYPE_CHECKING:
@@ -32,8 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEDULED", "STATIVE", "is_caption"]
 
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-_FULL_DATE = re.compile(rf"\b{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? (?:1[89]|20)\d\d\b")
+_FULL_DATE = re.compile(rf"\b{nlp.MONTH_PATTERN} \d{{1,2}}(?:st|nd|rd|th)?,? (?:1[89]|20)\d\d\b")
 # a date that modifies a noun: "a Dec. 8, 1939 letter", "the Oct. 28, 2016, agreement"
 _ATTRIBUTIVE = re.compile(r"\b(?:a|an|the|this|that|its|his|her|their|our|\w+['’]s)\s+$", re.I)
 # "Judge Aaron Persky is shown in this June 27, 2011 file photo."
