@@ -18,6 +18,7 @@ from herald.write.headline import (
     key_points,
     summary,
     usable_title,
+    whole_title,
 )
 from tests.support.multinews import story_texts
 
@@ -275,3 +276,18 @@ def test_a_lead_cut_inside_its_subject_gives_way_to_the_next_sentence() -> None:
         "against the president seeking to invalidate a nondisclosure agreement."
     )
     assert not headline([], lead, others=[actress]).endswith("filed")
+
+
+def test_a_feed_title_cut_after_that_keeps_its_clause_only_when_that_is_still_true() -> None:
+    cut = (
+        "Stanford scientists Matthew Kanan and Christina Li have created an oxide-derived copper"
+        " catalyst that…"
+    )
+    assert whole_title(cut) == (
+        "Stanford scientists Matthew Kanan and Christina Li have created an oxide-derived copper"
+        " catalyst"
+    )  # they did create a catalyst, whatever it does
+    # which bill, which men: the clause is what the sentence says, so the teaser stays cut
+    assert whole_title("The president said he would veto any bill that…").endswith("…")
+    assert whole_title("Police in Ohio arrested all the men who…").endswith("…")
+    assert whole_title("Officials in the city said on Monday that…").endswith("…")

@@ -119,6 +119,8 @@ def clause_cut(text: str, max_words: int, *, cut_short: bool = False) -> str | N
         return None
     if any(child.dep_ == "mark" for child in root.children):  # "if it hadn't been...": no
         return None  # main clause to keep
+    if cut_short and _restricts(doc):
+        return None
     start = _after_opening(doc, root) if _words(doc[:]) > max_words else 0
     for end in range(len(doc) - int(cut_short), root.i, -1):
         kept = doc[start:end]
@@ -126,12 +128,23 @@ def clause_cut(text: str, max_words: int, *, cut_short: bool = False) -> str | N
             _words(kept) <= max_words
             and all(t.head.i < end for t in kept)  # no word kept without the word it modifies
             and _clean_end(doc, end)
-            and _droppable(doc, end)
+            and _droppable(doc, end, len(doc) - 1 if cut_short else len(doc))
         ):
             out = str(kept.text).strip(" ,;:—-")
             if nlp.quotes_balanced(out) and out.count("(") == out.count(")"):
                 return out[:1].upper() + out[1:]
     return None
+
+
+def _restricts(doc: Any) -> bool:
+    """Whether a text cut short ends on "that", "which" or "who" opening a clause that says
+    which one it means: "would veto any bill that…" is not "would veto any bill". Dropping it
+    is safe only after a comma or after "a"/"an" ("created a catalyst that…" did create one)."""
+    last = doc[-1]
+    if last.lower_ not in _RELATIVIZERS or len(doc) < 2 or doc[-2].text in (",", "—", "–"):
+        return False
+    determiners = [c.lower_ for c in doc[-2].children if c.dep_ == "det"]
+    return determiners[:1] not in (["a"], ["an"])
 
 
 def _words(span: Any) -> int:
@@ -175,16 +188,24 @@ def _clean_end(doc: Any, end: int) -> bool:
     return all(child.dep_ in _CLAUSES for child in last.children if child.i >= end)
 
 
-def _droppable(doc: Any, end: int) -> bool:
+def _droppable(doc: Any, end: int, fragment: int) -> bool:
     """Whether every token from ``end`` on belongs to a whole optional phrase hanging from a
-    token before ``end``."""
+    token before ``end``. A function word at ``fragment`` (the last word of a text its feed
+    cut short) opens a phrase that is not there: the parser's guess at its role says nothing
+    ("...created an oxide-derived copper catalyst that…" parses "that" as the object)."""
     for token in doc[end:]:
+        if token.i == fragment and (token.is_stop or token.pos_ in _FUNCTION_WORDS):
+            continue
         top = token
         while top.head.i >= end and top.head.i != top.i:
             top = top.head
         if top.head.i == top.i or top.left_edge.i < end or not _optional(top):
             return False
     return True
+
+
+_RELATIVIZERS = frozenset({"that", "which", "who", "whom", "whose", "where", "when"})
+_FUNCTION_WORDS = frozenset({"ADP", "AUX", "CCONJ", "DET", "PART", "PRON", "SCONJ"})
 
 
 def _optional(token: Any) -> bool:
