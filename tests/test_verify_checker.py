@@ -150,3 +150,16 @@ def test_a_citation_that_does_not_support_the_sentence_is_dropped(embedder: Mini
     assert [e.citation for e in kept.evidence] == [2]
     for sentence in result.draft.sentences:
         assert [e.citation for e in sentence.evidence] == list(sentence.citations)
+
+
+def test_a_headline_made_from_a_dropped_sentence_goes_with_it(embedder: MiniLMEmbedder) -> None:
+    invented = Sentence("The council also voted to rename Main Street after the mayor.", (1,))
+    draft = replace(_draft([invented, *GOOD]), headline="The council voted to rename Main Street")
+    result = verify(draft, SOURCES, embedder, 0.45, 0.5)
+    assert result.accepted, result.reason
+    assert invented not in result.draft.sentences
+    assert "Main Street" not in result.draft.headline
+    assert "Springfield" in result.draft.headline  # from the new lead, the budget's sentence
+    # a headline of a kept sentence, or a source's own, stays
+    kept = verify(_draft(GOOD), SOURCES, embedder, 0.45, 0.5)
+    assert kept.draft.headline == "Budget passes"

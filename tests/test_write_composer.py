@@ -166,6 +166,16 @@ def test_junk_and_dangling_openings() -> None:
         True,
     )
     assert fix_opening("It was the first time such a thing had happened.", ["Tom Reed"])[0] == ""
+    for answering in (  # each answers or contrasts the sentence before it in its source
+        "Except seven of those ten children all went to college by the age of twelve.",
+        "At the time, the company said the plant was safe and would stay open.",
+        "In response, the ministry summoned the ambassador on Tuesday morning.",
+        "Despite this, the council voted to approve the budget for next year.",
+        "By contrast, exports to Europe rose by 4 percent in the same quarter.",
+    ):
+        assert fix_opening(answering, [])[0] == ""
+    kept = "Despite the rain, thousands marched through the city centre on Saturday."
+    assert fix_opening(kept, []) == (kept, False)
 
 
 def test_a_he_or_his_the_sentence_does_not_name_needs_the_sentence_before() -> None:
@@ -494,8 +504,42 @@ def test_a_sources_stance_opening_a_sentence_is_not_heralds() -> None:
         "Jack the cat had to be euthanized by the vet today.",
         True,
     )
-    assert fix_opening("Worse, Colbert has a skill set too broad for the Senate.", [])[0] == (
-        "Colbert has a skill set too broad for the Senate."
+    # an argument's opening is the writer's judgement: the sentence is theirs, not Herald's
+    assert is_junk("Worse, Colbert has a skill set too broad for the Senate.")
+    assert is_junk("The largest dinosaur foot ever found surely deserves the title Bigfoot.")
+    assert is_junk("Confirmed: potential jurors refusing to serve under #StanfordRape judge.")
+    assert not is_junk('"Worse, it was surely planned," the senator said of the #1 ranked bill.')
+    assert is_junk(  # a caption run into the text with no full stop
+        "The couple were seen holding hands but were a little less tactile This news gives"
+        " further weight to the rumours."
     )
+    assert not is_junk("The film is set in The Hague and stars an actor from The Wire.")
+    # a review's or a column's verdict in a word (the demo's article on a jobs speech)
+    assert is_junk("The core concept ingeniously put Republicans into an awkward spot.")
+    assert is_junk("It is wildly entertaining and it has a sense of humor about itself.")
+    assert not is_junk('"It was a terrible day for all of us," the mayor said on Monday.')
+    assert not is_junk("Viggo Mortensen, who starred in Captain Fantastic, was at the show.")
+    assert not is_junk("The plan would cost an awful lot of money, the agency said on Monday.")
     kept = "Sadly for him, the deal collapsed on Monday night."  # no comma: part of the clause
     assert fix_opening(kept, []) == (kept, False)
+
+
+def test_a_sentence_between_two_of_someones_own_is_theirs_not_heralds() -> None:
+    # the demo published "The judge conducted the trial in a professional manner." from the
+    # transcript of a president's remarks, in Herald's own voice
+    transcript = (
+        "The president spoke at the White House on Friday about the verdict in the case.\n\n"
+        "I know this case has elicited strong passions. The judge conducted the trial in a "
+        "professional manner. The juries were properly instructed and they rendered a verdict. "
+        "And once the jury has spoken, that's how our system works.\n\n"
+        '"We are ready. The team will win on Sunday," the coach said after practice. The coach '
+        "spoke to reporters after practice on Monday. He said the players were rested."
+    )
+    when = datetime(2024, 12, 20, tzinfo=UTC)
+    texts = [c.text for c in candidates([SourceDoc(0, "Outlet", "u", "t", transcript, when)])]
+    assert "The judge conducted the trial in a professional manner." not in texts
+    assert "The juries were properly instructed and they rendered a verdict." not in texts
+    reporting = "The president spoke at the White House on Friday about the verdict in the case."
+    assert reporting in texts
+    # a quotation running over sentences is the speaker's, and the reporting around it stays
+    assert "The coach spoke to reporters after practice on Monday." in texts

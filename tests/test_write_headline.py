@@ -291,3 +291,11 @@ def test_a_feed_title_cut_after_that_keeps_its_clause_only_when_that_is_still_tr
     assert whole_title("The president said he would veto any bill that…").endswith("…")
     assert whole_title("Police in Ohio arrested all the men who…").endswith("…")
     assert whole_title("Officials in the city said on Monday that…").endswith("…")
+
+
+def test_a_sentence_in_a_sources_own_first_person_is_no_headline() -> None:
+    # the demo's, from a president's remarks: "our system" is his, not Herald's
+    ours = "Once the jury has spoken, that's how our system works."
+    news = "A Florida jury acquitted George Zimmerman on Saturday in the death of Trayvon Martin."
+    made = headline((), ours, others=[news])
+    assert "our" not in made.split() and "Zimmerman" in made

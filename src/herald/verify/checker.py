@@ -141,7 +141,28 @@ def _rebuild(draft: Draft, kept: Sequence[Sentence]) -> Draft:
     if kept and (not draft.sentences or kept[0].text != draft.sentences[0].text):
         summary = heads.summary(kept[0].text)
     points = tuple(p for p in draft.key_points if any(p.rstrip(".") in t for t in texts))
-    return replace(draft, sentences=tuple(kept), summary=summary if kept else "", key_points=points)
+    headline = draft.headline
+    if kept and _from_dropped(headline, draft.sentences, kept):
+        headline = heads.headline((), kept[0].text, others=texts[1:3])
+    return replace(
+        draft,
+        headline=headline,
+        sentences=tuple(kept),
+        summary=summary if kept else "",
+        key_points=points,
+    )
+
+
+def _from_dropped(headline: str, drafted: Sequence[Sentence], kept: Sequence[Sentence]) -> bool:
+    """Whether the headline was made from a sentence the verifier dropped (its words are all
+    that sentence's, and not all any kept one's): it goes with its sentence."""
+    words = set(nlp.lower_terms(headline))
+    if not words:
+        return False
+    kept_texts = {s.text for s in kept}
+    dropped = [s.text for s in drafted if s.text not in kept_texts]
+    made_of = [t for t in dropped if words <= set(nlp.lower_terms(t))]
+    return bool(made_of) and not any(words <= set(nlp.lower_terms(t)) for t in kept_texts)
 
 
 # --------------------------------------------------------------------------- corpus

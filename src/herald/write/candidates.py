@@ -19,6 +19,7 @@ otherwise the sentence needs its predecessor like any dangling opening.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from herald.write.captions import is_caption
 MIN_WORDS = 7
 MAX_WORDS = 55
 MAX_SENTENCES_PER_SOURCE = 80
+VOICE_GAP = 3  # sentences between two of a source's first-person ones that are theirs too
 MAX_CANDIDATES_PER_SOURCE = 40  # bounds embedding time; costs ~0.05 ROUGE-1 on Multi-News
 
 _DATELINE_PREFIX = re.compile(
@@ -68,6 +70,12 @@ _PERSONAL = re.compile(
     re.IGNORECASE,
 )
 _BARE_I = re.compile(r"\bI\b")
+_CLOSING_QUOTE = re.compile('[”"]')
+_OPENING_QUOTE = re.compile('[“"]')
+_FIRST_PERSON = re.compile(
+    r"\bI(?:['’](?:m|ve|d|ll))?\b|\b(?:[Mm]e|[Mm]y|[Mm]yself|[Ww]e|[Ww]e['’](?:re|ve|ll|d)|us|"
+    r"[Oo]urs?|[Oo]urselves)\b"
+)
 # Three or more capitalised words in a row outside quotation marks: widget and gallery furniture
 # ("Skip in Skip x Embed x Share CLOSE BABY, IT'S COLD OUTSIDE"), shouted transcripts, forecasts.
 _PICTOGRAPH = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff]")
@@ -101,10 +109,49 @@ _CONNECTIVE = re.compile(
     r"^(?:But|And|Also|However|Still|Meanwhile|Moreover|Furthermore|In addition|Plus|Yet|So|"
     r"Now|Then|Indeed|Instead|Nonetheless|Nevertheless|Besides|Additionally|Further|Even so|"
     r"As a result|In fact|Of course|Again|Ultimately|Finally|Similarly|Likewise)\b,?\s+|"
-    # a source's stance, not Herald's: "Unfortunately, Jack the cat had to be euthanized"
-    r"^(?:Unfortunately|Fortunately|Thankfully|Luckily|Sadly|Happily|Mercifully|Alas|Clearly|"
-    r"Obviously|Frankly|Honestly|Surely|Admittedly|Arguably|Ironically|Needless to say|"
-    r"To be sure|Make no mistake|Worse|Even worse|Worse still|Better yet),\s+"
+    # a source's feeling about a fact, not Herald's: "Unfortunately, Jack the cat had to be
+    # euthanized" (an argument's opening is the writer's judgement: see _ARGUING)
+    r"^(?:Unfortunately|Fortunately|Thankfully|Luckily|Sadly|Happily|Mercifully|Alas|"
+    r"Ironically),\s+"
+)
+# A writer arguing: what follows is their judgement, not a fact Herald can state without them
+# ("Worse, Colbert has a skill set that is way too broad for the Senate", "The largest
+# dinosaur foot ever found ... surely deserves the title"), outside quotation marks.
+_ARGUING = re.compile(
+    r"^(?:Clearly|Obviously|Frankly|Honestly|Surely|Admittedly|Arguably|Needless to say|"
+    r"To be sure|Make no mistake|Worse|Even worse|Worse still|Better yet|Better still),\s+|"
+    r"\b(?:surely|arguably|undoubtedly|admittedly|frankly|needless to say|make no mistake)\b"
+)
+# A writer's verdict in a word, outside quotation marks: a review's or a column's judgement
+# ("The core concept ... ingeniously put Republicans into an awkward spot", "It's wildly
+# entertaining"), not a fact Herald can state. Lower case only: "Captain Fantastic" is a name.
+_JUDGING = re.compile(
+    r"\b(?:absurd(?:ly)?|ridiculous(?:ly)?|ludicrous|laughable|pathetic|shameful|disgraceful|"
+    r"outrageous|appalling|awful(?! lot)|terrible|horrible|dreadful|lousy|stupid|idiotic|"
+    r"foolish(?:ly)?|brilliant(?:ly)?|ingenious(?:ly)?|clever(?:ly)?|wonderful(?:ly)?|"
+    r"marvell?ous|fabulous|fantastic|terrific|superb(?:ly)?|delightful(?:ly)?|charming|lovely|"
+    r"gorgeous|breathtaking|masterful(?:ly)?|masterpiece|boring|tedious|mediocre|forgettable|"
+    r"entertaining|hilarious(?:ly)?|compelling|riveting|shockingly|admirabl[ey]|wisely|"
+    r"bizarrely|embarrassingly|refreshing(?:ly)?|delicious(?:ly)?|awesome|amazing(?:ly)?|"
+    r"incredibl[ey]|unbelievably|sublime|dazzling|disappointingly|underwhelming|overrated|"
+    r"underrated|cringeworthy|pointless)\b|"
+    r"\bpretty (?:good|bad|great|awful)\b|\bway too\b"
+)
+# ... unless the sentence says whose verdict it is ("...making it clear he finds them
+# repugnant and horrible", "finding such conversations boring", "Critics called it dull")
+_ATTRIBUTED = re.compile(
+    rf"\b(?:{nlp.SPEECH_VERBS}|according to|call(?:s|ed|ing)?|describ(?:es|ed|ing)|"
+    r"find(?:s|ing)?|found|consider(?:s|ed)?|believ(?:es|ed)|think(?:s)?|thought|"
+    r"prais(?:es|ed|ing)|criticiz(?:es|ed|ing)|review(?:s|ed|ers?)|critics?)\b"
+)
+# a hashtag outside quotation marks: an embedded post ("Confirmed: potential jurors refusing
+# to serve under #StanfordRape judge.")
+_HASHTAG = re.compile(r"(?<![\w&])#[A-Za-z]\w*")
+# a sentence run into the next with no full stop: a caption or a heading glued to the text
+# ("...they were a little less tactile This news gives further weight to...", "Image caption
+# The suspect lived in...", "At the scene The bombardment has started...")
+_RUN_ON = re.compile(
+    r"\b[a-z]{2,} (?:This|The|These|Those|It|He|She|They|We|But|In|A|An|His|Her) [a-z]{2,}"
 )
 _SUBJECT_PRONOUN = re.compile(r"^(He|She)\b(?!')")
 _MALE = frozenset({"he", "him", "his", "himself"})
@@ -112,7 +159,13 @@ _FEMALE = frozenset({"she", "her", "hers", "herself"})
 _DANGLING = re.compile(
     r"^(?:It|They|This|That|These|Those|His|Her|Their|Its|Them|Him|There|Here|Such|The latter|"
     r"The former|The move|The decision|The same|Both|Neither|Another|Other|Others|Which|"
-    r"Who|Some of)\b|^(?:I|We|You|My|Our|Your)\b"
+    r"Who|Some of)\b|^(?:I|We|You|My|Our|Your)\b|"
+    # openings that answer or contrast the sentence before: "Except seven of those ten children
+    # all went to college...", "At the time, ...", "In response, ...", "Despite this, ..."
+    r"^(?:Except|Otherwise|In contrast|By contrast|On the other hand|In response|In return|"
+    r"As such|For this reason|(?:Even|Since|Until|By|Back) then|At the time|At that time|"
+    r"(?:After|Before|Despite|Because of|Besides|Apart from|Aside from|Beyond) (?:this|that|it)|"
+    r"In (?:that|this|which) case)\b"
 )
 _THIRD_PERSON = re.compile(rf"\b(?:{'|'.join(sorted(_MALE | _FEMALE))})\b", re.IGNORECASE)
 # who said a quotation, after it: '"...," he said.', '"...!" she told reporters.'
@@ -190,6 +243,7 @@ def _person(name: str, text: str) -> str | None:
 def _source_candidates(doc: int, body: str) -> list[Candidate]:
     out: list[Candidate] = []
     sentences = _sentences(body)
+    voiced = _in_someones_voice(sentences)
     evidence = _gender_evidence(sentences)
     subject: _Subject | None = None
     for position, (para_index, raw, named) in enumerate(sentences):
@@ -201,7 +255,8 @@ def _source_candidates(doc: int, body: str) -> list[Candidate]:
         if pronoun and subject and _agrees(evidence.get(subject.name), pronoun):
             person = subject.person()
             people = [person] if person else []
-        candidate = _make(doc, position, para_index, raw, sentence, people)
+        theirs = position in voiced  # someone's words, not Herald's to say
+        candidate = None if theirs else _make(doc, position, para_index, raw, sentence, people)
         if candidate is not None:
             out.append(candidate)
         subject = _next_subject(raw, named, subject, bool(pronoun))
@@ -217,6 +272,58 @@ def _sentences(body: str) -> list[tuple[int, str, list[str]]]:
             if len(out) >= MAX_SENTENCES_PER_SOURCE:
                 return out
             out.append((para_index, raw, list(dict.fromkeys(mentions(raw, known)))))
+    return out
+
+
+def _in_someones_voice(sentences: Sequence[tuple[int, str, list[str]]]) -> set[int]:
+    """The sentences between two that say "I", "we" or "our" outside quotation marks, right
+    next to them or at most ``VOICE_GAP`` apart within one paragraph: the same speaker's words
+    without a pronoun, in a transcript, a statement printed as a block, a column or a blog
+    ("The judge conducted the trial in a professional manner", in a paragraph of a
+    president's remarks' transcript), never something Herald can say in its own voice.
+    (Sentences that say "I" themselves are junk: :func:`is_junk`.)"""
+    speaking = [bool(_FIRST_PERSON.search(text)) for text in _outside_quotes(sentences)]
+    voiced = {
+        i
+        for i in range(1, len(speaking) - 1)
+        if speaking[i - 1] and speaking[i + 1] and not speaking[i]
+    }
+    by_paragraph: dict[int, list[int]] = {}
+    for i, (para, _, _) in enumerate(sentences):
+        if speaking[i]:
+            by_paragraph.setdefault(para, []).append(i)
+    for found in by_paragraph.values():
+        for before, after in itertools.pairwise(found):
+            if after - before <= VOICE_GAP + 1:
+                voiced.update(range(before + 1, after))
+    return voiced
+
+
+def speaks_in_first_person(sentence: str) -> bool:
+    """Whether ``sentence`` says "I", "we", "our"... outside quotation marks."""
+    return bool(_FIRST_PERSON.search(nlp.unquoted(sentence)))
+
+
+def _outside_quotes(sentences: Sequence[tuple[int, str, list[str]]]) -> list[str]:
+    """Each sentence's words outside quotation marks, where a quotation may run on over
+    sentences of its paragraph ('"We are ready. We will win," he said.')."""
+    out: list[str] = []
+    paragraph, still_open = -1, False
+    for para, raw, _ in sentences:
+        if para != paragraph:
+            paragraph, still_open = para, False
+        text = raw
+        if still_open:
+            closing = _CLOSING_QUOTE.search(text)
+            if closing is None:
+                out.append("")
+                continue
+            text, still_open = text[closing.end() :], False
+        outside = nlp.unquoted(text)
+        opening = _OPENING_QUOTE.search(outside)
+        if opening is not None:
+            outside, still_open = outside[: opening.start()], True
+        out.append(outside)
     return out
 
 
@@ -364,6 +471,10 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
         return True
     outside = nlp.unquoted(sentence)
     if _PERSONAL.search(outside) or _SHOUTING.search(outside) or " | " in outside:
+        return True
+    if _ARGUING.search(outside) or (_JUDGING.search(outside) and not _ATTRIBUTED.search(outside)):
+        return True
+    if _HASHTAG.search(outside) or _RUN_ON.search(outside):
         return True
     if _PICTOGRAPH.search(outside):  # an embedded post ("... lost a G. 🙏🏽"), a rating ("★★★")
         return True

@@ -20,7 +20,7 @@ from herald.nlp.furniture import (
     without_outlet_suffix,
     without_widget_prefix,
 )
-from herald.write.candidates import clean, fix_opening, is_junk
+from herald.write.candidates import clean, fix_opening, is_junk, speaks_in_first_person
 from herald.write.captions import is_caption
 from herald.write.clause_cut import clause_cut, is_appositive, parse, trim_dangling
 
@@ -181,8 +181,8 @@ def headline(
             return title
     sentences = [lead, *others]
     for sentence in sentences:
-        whole = _whole_headline(sentence)
-        if whole:
+        whole = "" if speaks_in_first_person(sentence) else _whole_headline(sentence)
+        if whole:  # a source's "our system" is not Herald's to headline
             return whole
     first = compress(lead, MAX_HEADLINE_WORDS)
     if _says_something(first, lead):
