@@ -161,8 +161,9 @@ def _from_dropped(headline: str, drafted: Sequence[Sentence], kept: Sequence[Sen
         return False
     kept_texts = {s.text for s in kept}
     dropped = [s.text for s in drafted if s.text not in kept_texts]
-    made_of = [t for t in dropped if words <= set(nlp.lower_terms(t))]
-    return bool(made_of) and not any(words <= set(nlp.lower_terms(t)) for t in kept_texts)
+    return any(words <= set(nlp.lower_terms(t)) for t in dropped) and not any(
+        words <= set(nlp.lower_terms(t)) for t in kept_texts
+    )
 
 
 # --------------------------------------------------------------------------- corpus

@@ -171,10 +171,12 @@ def headline(
     whole phrases, within 14 words or else 20: a cut between words can change what a sentence
     says ("... did not consider the restraining order[, dated Feb. 27, valid]"). A headline
     must say something: not open with a pronoun ("He continues to keep his foot on the brake"
-    says nobody) and keep its main verb. Only when no sentence gives one, the lead cut between
-    words, or the next sentence's when the lead's has no verb left (a long subject cut short:
-    "At least 10 prospective jurors who oppose Judge Aaron Persky's decision") or ends on its
-    verb ("... filed"); when none says something, the first without a pronoun."""
+    says nobody) and keep its main verb, and never speak in its source's first person ("that's
+    how our system works", from a president's remarks). Only when no sentence gives one, the
+    lead cut between words, or the next sentence's when the lead's has no verb left (a long
+    subject cut short: "At least 10 prospective jurors who oppose Judge Aaron Persky's
+    decision") or ends on its verb ("... filed"); when none says something, the first without
+    a pronoun."""
     cleaned = [clean_title(title, outlets) for title in titles]
     for title in [*cleaned, *(whole_title(t) for t in cleaned if is_truncated(t))]:
         if usable_title(title):
