@@ -22,7 +22,7 @@ from herald.cluster.online import ClusterItem, OnlineClusterer, embedding_text, 
 from herald.cluster.split import two_way_split
 from herald.config import Settings
 from herald.nlp.embed import MiniLMEmbedder, to_bytes
-from herald.pipeline.cluster_step import cluster
+from herald.pipeline.cluster_step import cluster, story_entities
 from tests.test_web_seed import NOW, _article, _source
 
 FLAPPY = "dTtx9G2RDbmc5YMasGm422Zcm7TVM"
@@ -154,3 +154,9 @@ def test_the_cluster_step_splits_a_stored_story(
         assert h.store.get_story(new_sid).title  # saved with a working title
     finally:
         h.close()
+
+
+def test_a_storys_entities_for_readers_are_names_not_folded_words() -> None:
+    # the demo offered "Follow day" on an April Fools' story: a clusterer's folded key
+    found = story_entities(["April Fools", "day", "players", "Two", "NSA", "iPhone", "北京"])
+    assert found == ("April Fools", "NSA", "iPhone", "北京")

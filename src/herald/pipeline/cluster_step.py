@@ -260,6 +260,16 @@ _NOT_ENTITIES = frozenset(
         "today",
         "yesterday",
         "tomorrow",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
         "january",
         "february",
         "march",
@@ -277,6 +287,15 @@ _NOT_ENTITIES = frozenset(
 
 
 def story_entities(names: Sequence[str], limit: int = 8) -> tuple[str, ...]:
-    """A story's main entities for readers: no bare numbers, weekdays or months."""
-    kept = [n for n in names if n.lower() not in _NOT_ENTITIES and not n.replace(",", "").isdigit()]
+    """A story's main entities for readers: no bare numbers or number words, weekdays or
+    months, and no word written in lower case where its script has capitals (a reader was
+    offered "Follow day" and "Follow players" from the clusterer's folded keys); names in
+    scripts without case (Chinese) stay."""
+    kept = [
+        n
+        for n in names
+        if n.lower() not in _NOT_ENTITIES
+        and not n.replace(",", "").isdigit()
+        and not (n == n.lower() and n != n.upper())
+    ]
     return tuple(kept[:limit])
