@@ -543,3 +543,23 @@ def test_a_sentence_between_two_of_someones_own_is_theirs_not_heralds() -> None:
     assert reporting in texts
     # a quotation running over sentences is the speaker's, and the reporting around it stays
     assert "The coach spoke to reporters after practice on Monday." in texts
+
+
+def test_a_review_or_a_column_gives_no_sentence_at_all() -> None:
+    # the demo's "First reactions to the president's big jobs speech": every sentence of a
+    # column is its writer's reading, also the ones without a verdict word
+    column = (
+        "The president spoke to Congress on Thursday night about his plan for jobs. "
+        "The core concept ingeniously put Republicans into an awkward spot on the bill. "
+        "Obama pronounced the plan as fully paid for, though he gave no figures on Thursday. "
+        "The speech was cleverly tricked out with items for people who might oppose him. "
+        "Worse, the plan had been leaked to reporters days before the speech began. "
+        "Speaker Boehner said the House would look at the plan in the coming weeks."
+    )
+    report = (
+        "The president spoke to Congress on Thursday night about his plan for jobs. "
+        "Speaker Boehner said the House would look at the plan in the coming weeks."
+    )
+    when = datetime(2024, 12, 20, tzinfo=UTC)
+    assert candidates([SourceDoc(0, "Outlet", "u", "t", column, when)]) == []
+    assert len(candidates([SourceDoc(0, "Outlet", "u", "t", report, when)])) == 2

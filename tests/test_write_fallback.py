@@ -142,3 +142,34 @@ def test_a_sensitive_story_never_goes_to_the_llm(
     assert writer.startswith("composer")
     assert calls == 0
     assert notes and "sensitive" in notes[0]
+
+
+def test_an_article_citing_one_publisher_is_not_published(
+    settings: Settings, shared_data: Path
+) -> None:
+    # two publishers cover the story, but one of them only comments: its column gives the
+    # composer no sentence, and an article from one publisher's reporting is not Herald's
+    column = (
+        "McDonald's brought back its McRib this week, and the results are ridiculous. "
+        "The sandwich is wildly entertaining to look at and pretty bad to eat, frankly. "
+        "Worse, the sauce is sweeter than ever and the bun is as forgettable as the last one. "
+        "The whole campaign is cleverly built around fans who will buy anything it sells. "
+        "Surely nobody outside of Austria needed a McRibster with bacon and pepper-Jack cheese."
+    )
+    h = make_herald(settings, clock=FixedClock(NOW))
+    try:
+        report = story_texts(shared_data, MCRIB)[0]
+        slugs = []
+        for i, (outlet, text) in enumerate(
+            [("Reporting Daily", report), ("Opinion Weekly", column)]
+        ):
+            _article(h, _source(h, outlet), f"mcrib-{i}", f"McRib returns ({i})", text, 2 + i)
+            slugs.append(f"mcrib-{i}")
+        sid = _story(h, slugs, "McRib returns", "business", [], 1.0)
+        result = write(h, story_ids=[sid])
+        writeup = h.store.get_writeup(sid)
+    finally:
+        h.close()
+    assert writeup is not None and writeup.status is WriteupStatus.LINKS_ONLY
+    assert "two independent publishers" in writeup.reason
+    assert any("cites one publisher only" in n for n in result.notes)

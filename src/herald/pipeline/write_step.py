@@ -1,7 +1,9 @@
 """Write step: for each corroborated story whose sources changed, write, verify and publish.
 
 A story covered by fewer than ``trend_min_outlets`` independent publishers, or whose sources'
-text is unavailable, gets a links-only writeup with the reason. With an LLM writer configured
+text is unavailable, or whose verified article cites fewer publishers than that (the others'
+articles were commentary, off the story or unsupported), gets a links-only writeup with the
+reason. With an LLM writer configured
 (``writer = "openai"``), a model that fails (down, slow, malformed answer) or whose draft the
 verifier rejects is replaced by the composer, and the reason is kept in the report's notes
 (``herald write --verbose``); sensitive stories go to the composer directly. A draft the
@@ -34,7 +36,7 @@ from herald.executor.locks import stage_lock
 from herald.executor.models import Models
 from herald.nlp.embed import Embedder
 from herald.pipeline.progress import NoProgress, Progress
-from herald.types import Article, Story, VerifiedDraft, Writeup, WriteupStatus
+from herald.types import Article, Draft, Story, VerifiedDraft, Writeup, WriteupStatus
 from herald.verify.judge import Judge, judge_for
 from herald.verify.sensitive import is_sensitive
 from herald.write.base import ComposerWriter, SourceDoc, Writer
@@ -320,7 +322,23 @@ def _writeup(
         return _links_only(
             now, story, digest, f"The draft was rejected by the verifier: {checked.reason}"
         )
+    if len(cited_outlets(checked.draft)) < settings.trend_min_outlets:
+        note(f"story {story.id}: the article cites one publisher only")
+        return _links_only(
+            now,
+            story,
+            digest,
+            "Only one publisher's reporting could be used (the others' is commentary, "
+            "off the story or unsupported), and Herald writes an article only from at "
+            "least two independent publishers.",
+        )
     return _published(now, story, checked, digest, docs)
+
+
+def cited_outlets(draft: Draft) -> set[str]:
+    """The publishers whose articles the draft's sentences cite."""
+    cited = {n for s in draft.sentences for n in s.citations}
+    return {r.outlet for r in draft.sources if r.index in cited}
 
 
 def _published(

@@ -34,6 +34,8 @@ from herald.write.captions import is_caption
 MIN_WORDS = 7
 MAX_WORDS = 55
 MAX_SENTENCES_PER_SOURCE = 80
+COMMENTARY_MIN = 3  # sentences of a source that argue or judge: a review or a column
+COMMENTARY_SHARE = 0.1
 VOICE_GAP = 3  # sentences between two of a source's first-person ones that are theirs too
 MAX_CANDIDATES_PER_SOURCE = 40  # bounds embedding time; costs ~0.05 ROUGE-1 on Multi-News
 
@@ -243,6 +245,8 @@ def _person(name: str, text: str) -> str | None:
 def _source_candidates(doc: int, body: str) -> list[Candidate]:
     out: list[Candidate] = []
     sentences = _sentences(body)
+    if _commentary(sentences):
+        return out
     voiced = _in_someones_voice(sentences)
     evidence = _gender_evidence(sentences)
     subject: _Subject | None = None
@@ -273,6 +277,24 @@ def _sentences(body: str) -> list[tuple[int, str, list[str]]]:
                 return out
             out.append((para_index, raw, list(dict.fromkeys(mentions(raw, known)))))
     return out
+
+
+def _commentary(sentences: Sequence[tuple[int, str, list[str]]]) -> bool:
+    """Whether a source is a review or a column: at least ``COMMENTARY_MIN`` of its sentences,
+    and ``COMMENTARY_SHARE`` of them, argue or judge in the writer's own words
+    (:func:`judges`). Its other sentences are the writer's reading too ("Obama pronounced the
+    killing as racially motivated, though he didn't use the words"), so none is Herald's."""
+    judged = sum(1 for _, raw, _ in sentences if judges(raw))
+    return judged >= COMMENTARY_MIN and judged >= COMMENTARY_SHARE * len(sentences)
+
+
+def judges(sentence: str) -> bool:
+    """Whether ``sentence`` argues ("Worse, ...", "surely") or gives a verdict ("ingeniously",
+    "wildly entertaining") outside quotation marks without saying whose it is."""
+    outside = nlp.unquoted(sentence)
+    if _ARGUING.search(outside):
+        return True
+    return bool(_JUDGING.search(outside)) and not _ATTRIBUTED.search(outside)
 
 
 def _in_someones_voice(sentences: Sequence[tuple[int, str, list[str]]]) -> set[int]:
@@ -472,7 +494,7 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
     outside = nlp.unquoted(sentence)
     if _PERSONAL.search(outside) or _SHOUTING.search(outside) or " | " in outside:
         return True
-    if _ARGUING.search(outside) or (_JUDGING.search(outside) and not _ATTRIBUTED.search(outside)):
+    if judges(sentence):
         return True
     if _HASHTAG.search(outside) or _RUN_ON.search(outside):
         return True
