@@ -3,14 +3,13 @@
 A story covered by fewer than ``trend_min_outlets`` independent publishers, or whose sources'
 text is unavailable, or whose verified article cites fewer publishers than that (the others'
 articles were commentary, off the story or unsupported), gets a links-only writeup with the
-reason. With an LLM writer configured
-(``writer = "openai"``), a model that fails (down, slow, malformed answer) or whose draft the
-verifier rejects is replaced by the composer, and the reason is kept in the report's notes
-(``herald write --verbose``); sensitive stories go to the composer directly. A draft the
-verifier rejects is never published: if the composer's is rejected too, the story falls back
-to links only, with the verifier's reason. With a judge configured (``judge_base_url``, see
-:mod:`herald.verify.judge`), one judge client per batch vetoes sentences the checks accepted;
-its vetoes and failures are in the notes too.
+reason. With an LLM writer configured (``writer = "openai"``), a model that fails (down,
+slow, malformed answer) or whose draft the verifier rejects is replaced by the composer, and
+the reason is kept in the report's notes (``herald write --verbose``); sensitive stories go to
+the composer directly. A draft the verifier rejects is never published: if the composer's is
+rejected too, the story falls back to links only, with the verifier's reason. With a judge
+configured (``judge_base_url``, see :mod:`herald.verify.judge`), one judge client per batch
+vetoes sentences the checks accepted; its vetoes and failures are in the notes too.
 
 Sources are cleared of boilerplate first (:mod:`herald.write.boilerplate`): sentences that
 the newest ``BOILERPLATE_ARTICLES`` articles of the store share across at least three stories

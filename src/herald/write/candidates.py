@@ -282,8 +282,9 @@ def _sentences(body: str) -> list[tuple[int, str, list[str]]]:
 def _commentary(sentences: Sequence[tuple[int, str, list[str]]]) -> bool:
     """Whether a source is a review or a column: at least ``COMMENTARY_MIN`` of its sentences,
     and ``COMMENTARY_SHARE`` of them, argue or judge in the writer's own words
-    (:func:`judges`). Its other sentences are the writer's reading too ("Obama pronounced the
-    killing as racially motivated, though he didn't use the words"), so none is Herald's."""
+    (:func:`judges`). Its other sentences are the writer's reading too (a review's "The whole
+    movie is set in 1973, quite possibly because the filmmakers judged it to be the one period
+    so whacked-out on drugs..."), so none is Herald's."""
     judged = sum(1 for _, raw, _ in sentences if judges(raw))
     return judged >= COMMENTARY_MIN and judged >= COMMENTARY_SHARE * len(sentences)
 
