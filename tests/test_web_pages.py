@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import lxml.html
 from fastapi.testclient import TestClient
 
 from herald.app import Herald
+from herald.web import views
 from tests.test_web_seed import SCRIPT_TITLE, Seeded, client, herald, seeded
 
 __all__ = ["client", "herald", "seeded"]
@@ -179,3 +181,15 @@ def test_settings_show_source_health(client: TestClient, herald: Herald, seeded:
     first = rows[0]
     assert first.get("class") == "source-failing"
     assert "HTTP 503 Service Unavailable" in first.text_content()
+
+
+def test_a_story_covered_within_one_hour_has_one_narrow_bar_not_a_block() -> None:
+    hour = datetime(2014, 3, 12, 19, tzinfo=UTC)
+    one = views.timeline(views.timeline_points([hour, hour + timedelta(minutes=25)]))
+    (bar,) = one.bars
+    assert bar.width == views.MAX_BAR_WIDTH and bar.x == (one.width - bar.width) / 2
+    assert one.first == one.last == hour
+    # a long story's bars fill their slots as before
+    times = [hour + timedelta(hours=h) for h in range(100)]
+    many = views.timeline(views.timeline_points(times))
+    assert len(many.bars) == 100 and many.bars[0].width == 4.8 and many.bars[0].x == 0.6

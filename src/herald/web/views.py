@@ -242,18 +242,23 @@ def timeline_points(
     return [TimelinePoint(start + i * bucket, counts.get(i, 0)) for i in range(last + 1)]
 
 
+MAX_BAR_WIDTH = 48.0
+"""A chart's bars are at most this wide (in its 600-unit view box), centred in their slot."""
+
+
 def timeline(points: list[TimelinePoint], width: int = 600, height: int = 120) -> TimelineView:
     """Bars of an inline SVG chart of coverage over time."""
     if not points:
         return TimelineView((), width, height, 0, 0, None, None)
     peak = max(p.count for p in points) or 1
     slot = width / len(points)
+    bar = max(min(slot * 0.8, MAX_BAR_WIDTH), 1.0)  # one hour's bar is not the whole chart
     plot = height - 4
     bars = tuple(
         Bar(
-            x=round(i * slot + slot * 0.1, 2),
+            x=round(i * slot + (slot - bar) / 2, 2),
             y=round(height - plot * p.count / peak, 2),
-            width=round(max(slot * 0.8, 1.0), 2),
+            width=round(bar, 2),
             height=round(plot * p.count / peak, 2),
             count=p.count,
             start=p.start,
