@@ -26,12 +26,17 @@ DEATH = "multinews-validation-111"
 
 
 def _seed(h: Herald, shared_data: Path, story_id: str, title: str) -> int:
+    texts = story_texts(shared_data, story_id)
+    outlets = [f"Outlet {story_id[-3:]} {i}" for i in range(len(texts))]
+    return _seed_texts(h, list(zip(outlets, texts, strict=True)), story_id, title)
+
+
+def _seed_texts(h: Herald, sources: list[tuple[str, str]], slug: str, title: str) -> int:
+    """A story of one article per (outlet, text), two hours old and older."""
     slugs = []
-    for i, text in enumerate(story_texts(shared_data, story_id)):
-        source = _source(h, f"Outlet {story_id[-3:]} {i}")
-        slug = f"{story_id}-{i}"
-        _article(h, source, slug, f"{title} ({i})", text, 2 + i)
-        slugs.append(slug)
+    for i, (outlet, text) in enumerate(sources):
+        _article(h, _source(h, outlet), f"{slug}-{i}", f"{title} ({i})", text, 2 + i)
+        slugs.append(f"{slug}-{i}")
     return _story(h, slugs, title, "business", [], 1.0)
 
 
@@ -159,13 +164,8 @@ def test_an_article_citing_one_publisher_is_not_published(
     h = make_herald(settings, clock=FixedClock(NOW))
     try:
         report = story_texts(shared_data, MCRIB)[0]
-        slugs = []
-        for i, (outlet, text) in enumerate(
-            [("Reporting Daily", report), ("Opinion Weekly", column)]
-        ):
-            _article(h, _source(h, outlet), f"mcrib-{i}", f"McRib returns ({i})", text, 2 + i)
-            slugs.append(f"mcrib-{i}")
-        sid = _story(h, slugs, "McRib returns", "business", [], 1.0)
+        sources = [("Reporting Daily", report), ("Opinion Weekly", column)]
+        sid = _seed_texts(h, sources, "mcrib", "McRib returns")
         result = write(h, story_ids=[sid])
         writeup = h.store.get_writeup(sid)
     finally:

@@ -78,9 +78,9 @@ _FIRST_PERSON = re.compile(
     r"\bI(?:['’](?:m|ve|d|ll))?\b|\b(?:[Mm]e|[Mm]y|[Mm]yself|[Ww]e|[Ww]e['’](?:re|ve|ll|d)|us|"
     r"[Oo]urs?|[Oo]urselves)\b"
 )
+_PICTOGRAPH = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff]")
 # Three or more capitalised words in a row outside quotation marks: widget and gallery furniture
 # ("Skip in Skip x Embed x Share CLOSE BABY, IT'S COLD OUTSIDE"), shouted transcripts, forecasts.
-_PICTOGRAPH = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff]")
 _SHOUTING = re.compile(r"\b[A-Z][A-Z'’]+(?:[\s,]+[A-Z][A-Z'’]+){2,}\b")
 _CAPTION_END = re.compile(
     r"\((?:AP|Reuters|AFP|Getty|Associated Press|[A-Z][a-z]+ Photo)[^)]*\)\s*$"
@@ -292,7 +292,10 @@ def _commentary(sentences: Sequence[tuple[int, str, list[str]]]) -> bool:
 def judges(sentence: str) -> bool:
     """Whether ``sentence`` argues ("Worse, ...", "surely") or gives a verdict ("ingeniously",
     "wildly entertaining") outside quotation marks without saying whose it is."""
-    outside = nlp.unquoted(sentence)
+    return _judges_outside(nlp.unquoted(sentence))
+
+
+def _judges_outside(outside: str) -> bool:
     if _ARGUING.search(outside):
         return True
     return bool(_JUDGING.search(outside)) and not _ATTRIBUTED.search(outside)
@@ -495,7 +498,7 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
     outside = nlp.unquoted(sentence)
     if _PERSONAL.search(outside) or _SHOUTING.search(outside) or " | " in outside:
         return True
-    if judges(sentence):
+    if _judges_outside(outside):
         return True
     if _HASHTAG.search(outside) or _RUN_ON.search(outside):
         return True
