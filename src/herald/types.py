@@ -59,6 +59,15 @@ class Source:
 # --------------------------------------------------------------------------- ingest
 
 
+class ArticleKind(StrEnum):
+    """What a publisher says a piece is (``herald.extract.kind``): the writers take sentences
+    from news only; opinion pieces and reviews stay in a story's coverage, labelled."""
+
+    NEWS = "news"
+    OPINION = "opinion"
+    REVIEW = "review"
+
+
 class FeedFormat(StrEnum):
     RSS = "rss"
     ATOM = "atom"
@@ -77,6 +86,7 @@ class FeedItem:
     author: str
     published: datetime | None
     image_url: str = ""
+    categories: tuple[str, ...] = ()  # the entry's categories or tags, as the feed gives them
 
 
 @dataclass(frozen=True)
@@ -135,6 +145,7 @@ class Extraction:
     language: str = ""
     canonical_url: str = ""
     image_url: str = ""
+    kind: ArticleKind = ArticleKind.NEWS
 
 
 # --------------------------------------------------------------------------- articles and stories
@@ -157,6 +168,7 @@ class Article:
     extract_status: ExtractStatus
     story_id: int | None = None
     duplicate_of: int | None = None
+    kind: ArticleKind = ArticleKind.NEWS
 
     @property
     def body(self) -> str:

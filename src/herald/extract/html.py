@@ -39,6 +39,7 @@ from herald.extract.body import (
 )
 from herald.extract.decode import decode_html
 from herald.extract.fallback import clearly_good_skips_comparison
+from herald.extract.kind import article_kind
 from herald.extract.metadata import PageMetadata, parse_datetime, read_metadata
 from herald.extract.trafmeta import TrafilaturaMetadata, trafilatura_metadata
 from herald.extract.xpaths import install as install_faster_xpaths
@@ -242,6 +243,12 @@ def _with_metadata(
         language=metadata.language,
         canonical_url=metadata.canonical_url,
         image_url=metadata.image_url,
+        kind=article_kind(
+            urls=(url, metadata.canonical_url),
+            title=title,
+            labels=metadata.labels,
+            types=metadata.types,
+        ),
     )
 
 

@@ -94,6 +94,7 @@ class PageMetadata:
     description: str = ""
     headlines: tuple[str, ...] = ()
     author: str = ""
+    labels: tuple[str, ...] = ()  # its sections and tags, as the page names them
 
     @property
     def says_article(self) -> bool:
@@ -120,7 +121,35 @@ def read_metadata(tree: HtmlElement, url: str = "") -> PageMetadata:
         description=_clean(meta.get("og:description") or meta.get("description", "")),
         headlines=_headlines(tree, meta, articles),
         author=_jsonld_author(articles),
+        labels=_labels(tree, meta, articles),
     )
+
+
+# --------------------------------------------------------------------------- sections and tags
+
+_SECTION_META = ("article:section", "og:article:section", "parsely-section", "section")
+_TAG_META = "article:tag"
+_MAX_LABELS = 40
+
+
+def _labels(
+    tree: HtmlElement, meta: dict[str, str], articles: list[dict[str, Any]]
+) -> tuple[str, ...]:
+    """The page's sections and tags: section meta tags, every ``article:tag``, and the
+    article objects' ``articleSection`` and ``genre`` (at most ``_MAX_LABELS``)."""
+    found = [meta[key] for key in _SECTION_META if key in meta]
+    found += [
+        str(element.get("content") or "")
+        for element in tree.iter("meta")
+        if (element.get("property") or element.get("name") or "").lower() == _TAG_META
+    ]
+    for obj in articles:
+        for key in ("articleSection", "genre"):
+            value = obj.get(key)
+            values = value if isinstance(value, list) else [value]
+            found += [v for v in values if isinstance(v, str)]
+    labels = [_clean(v) for v in found if v.strip()]
+    return tuple(dict.fromkeys(labels))[:_MAX_LABELS]
 
 
 # --------------------------------------------------------------------------- meta tags

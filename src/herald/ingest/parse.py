@@ -33,6 +33,7 @@ __all__ = ["parse_feed"]
 JSON_FEED_VERSIONS = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
 _HTML_START = re.compile(rb"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]")
 _BOM = b"\xef\xbb\xbf"
+MAX_CATEGORIES = 20
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
@@ -109,6 +110,7 @@ def _make_item(
     author: str,
     published: datetime | None,
     image_url: str,
+    categories: Iterable[object] = (),
 ) -> FeedItem | None:
     if not (title or url or summary):
         return None
@@ -120,7 +122,15 @@ def _make_item(
         author=author,
         published=published,
         image_url=image_url,
+        categories=_categories(categories),
     )
+
+
+def _categories(values: Iterable[object]) -> tuple[str, ...]:
+    """Distinct non-empty category names (at most ``MAX_CATEGORIES``, each at most 200
+    characters)."""
+    names = [inline_text(v)[:200] for v in values if isinstance(v, str) and v.strip()]
+    return tuple(dict.fromkeys(names))[:MAX_CATEGORIES]
 
 
 def _content_hash(title: str, summary: str) -> str:
@@ -211,6 +221,7 @@ def _xml_item(entry: Any, base: str, collector: _Collector) -> FeedItem | None:
         author=_entry_author(entry),
         published=published,
         image_url=_entry_image(entry, base),
+        categories=[tag.get("term") for tag in entry.get("tags") or [] if isinstance(tag, dict)],
     )
 
 
@@ -373,7 +384,13 @@ def _json_item(raw: dict[str, Any], base: str, collector: _Collector) -> FeedIte
         author=_json_author(raw),
         published=published,
         image_url=_http_url(base, raw.get("image")) or _http_url(base, raw.get("banner_image")),
+        categories=_json_tags(raw),
     )
+
+
+def _json_tags(raw: Mapping[str, Any]) -> list[object]:
+    tags = raw.get("tags")
+    return tags if isinstance(tags, list) else []
 
 
 def _json_date(raw: Mapping[str, Any]) -> datetime | None:

@@ -231,6 +231,7 @@ def _update(
         image_url=extraction.image_url,
         content_hash=page.fingerprint,
         duplicate_of=duplicate_of,
+        kind=extraction.kind,
     )
 
 

@@ -22,6 +22,7 @@ from herald.app import Herald
 from herald.exceptions import FeedParseError, HeraldError, WorkerTimeoutError
 from herald.executor.base import SHARDS_PER_WORKER, WorkContext, chunks, shard_by_host
 from herald.executor.locks import stage_lock
+from herald.extract.kind import article_kind
 from herald.ingest.parse import parse_feed
 from herald.ingest.schedule import next_attempt_after_failure, next_attempt_after_success
 from herald.ingest.urls import canonicalize
@@ -178,4 +179,5 @@ def to_entry(item: FeedItem, now: datetime) -> NewEntry:
         author=item.author,
         published=published,
         image_url=item.image_url,
+        kind=article_kind(urls=[item.url], title=item.title, labels=item.categories),
     )

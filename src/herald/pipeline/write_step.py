@@ -35,7 +35,15 @@ from herald.executor.locks import stage_lock
 from herald.executor.models import Models
 from herald.nlp.embed import Embedder
 from herald.pipeline.progress import NoProgress, Progress
-from herald.types import Article, Draft, Story, VerifiedDraft, Writeup, WriteupStatus
+from herald.types import (
+    Article,
+    ArticleKind,
+    Draft,
+    Story,
+    VerifiedDraft,
+    Writeup,
+    WriteupStatus,
+)
 from herald.verify.judge import Judge, judge_for
 from herald.verify.sensitive import is_sensitive
 from herald.write.base import ComposerWriter, SourceDoc, Writer
@@ -234,7 +242,7 @@ def _candidates(h: Herald, story_ids: Sequence[int] | None) -> list[Story]:
 def input_hash(articles: Sequence[Article], writer: str = "composer") -> str:
     """Changes whenever the story's member articles or their texts change, or the writer."""
     parts = [WRITER_VERSION, writer] + [
-        f"{a.id}:{a.extract_status.value}:{len(a.body)}"
+        f"{a.id}:{a.extract_status.value}:{len(a.body)}:{a.kind.value}"
         for a in sorted(articles, key=lambda a: a.id)
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
@@ -251,11 +259,14 @@ def _writer_key(h: Herald) -> str:
 def source_docs(
     articles: Sequence[Article], boilerplate: Boilerplate = Boilerplate()
 ) -> list[SourceDoc]:
-    """One document per outlet (its longest original text, without ``boilerplate``), newest
-    outlets first, at most 8."""
+    """One document per outlet (its longest original news text, without ``boilerplate``),
+    newest outlets first, at most 8. Opinion pieces and reviews are never sources: their
+    sentences are their writers' judgement (``herald.extract.kind``)."""
     best: dict[str, tuple[Article, str]] = {}
     for a in articles:
         if a.duplicate_of is not None or len(a.body) < MIN_SOURCE_CHARS:
+            continue
+        if a.kind is not ArticleKind.NEWS:
             continue
         text = boilerplate.strip(a.body)
         if len(text) < MIN_SOURCE_CHARS:
@@ -292,13 +303,7 @@ def _writeup(
             "article only when at least two independent publishers do.",
         )
     if len({d.outlet for d in docs}) < settings.trend_min_outlets:
-        return _links_only(
-            now,
-            story,
-            digest,
-            "The outlets' article text is not available (headlines only), "
-            "so Herald links to their coverage instead of writing.",
-        )
+        return _links_only(now, story, digest, _no_text_reason(articles))
     composer = writer if isinstance(writer, ComposerWriter) else ComposerWriter(embedder)
     primary: Writer | None = writer
     if writer is not composer and is_sensitive([story.title, *(d.title for d in docs)]):
@@ -332,6 +337,20 @@ def _writeup(
             "least two independent publishers.",
         )
     return _published(now, story, checked, digest, docs)
+
+
+def _no_text_reason(articles: Sequence[Article]) -> str:
+    """Why fewer than two outlets' texts could be written from."""
+    if any(a.kind is not ArticleKind.NEWS for a in articles):
+        return (
+            "Fewer than two publishers' news reporting is available (the rest of the "
+            "coverage is opinion, reviews or headlines only), so Herald links to the "
+            "coverage instead of writing."
+        )
+    return (
+        "The outlets' article text is not available (headlines only), "
+        "so Herald links to their coverage instead of writing."
+    )
 
 
 def cited_outlets(draft: Draft) -> set[str]:

@@ -11,6 +11,7 @@ from sqlalchemy import Row
 from herald.clock import to_utc
 from herald.types import (
     Article,
+    ArticleKind,
     Evidence,
     ExtractStatus,
     Sentence,
@@ -70,6 +71,7 @@ def article_from_row(row: Row[Any]) -> Article:
         extract_status=ExtractStatus(m["extract_status"]),
         story_id=m["story_id"],
         duplicate_of=m["duplicate_of"],
+        kind=ArticleKind(m["kind"]),
     )
 
 

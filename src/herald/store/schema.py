@@ -89,6 +89,8 @@ articles = Table(
     Column("duplicate_of", Integer, ForeignKey("articles.id")),
     Column("embedding", LargeBinary),
     Column("story_id", Integer, ForeignKey("stories.id")),
+    # what the publisher says the piece is (herald.types.ArticleKind): news, opinion, review
+    Column("kind", String(16), nullable=False, default="news", server_default="news"),
     UniqueConstraint("source_id", "guid", name="uq_articles_source_guid"),
     Index("ix_articles_canonical_url", "canonical_url"),
     Index(

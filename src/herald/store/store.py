@@ -26,6 +26,7 @@ from herald.store.db import make_engine, migrate
 from herald.store.schema import articles, meta, preferences, readers, sources, stories, writeups
 from herald.types import (
     Article,
+    ArticleKind,
     ExtractStatus,
     FollowKind,
     Preference,
@@ -56,6 +57,7 @@ class NewEntry:
     author: str
     published: datetime
     image_url: str = ""
+    kind: ArticleKind = ArticleKind.NEWS
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class ExtractionUpdate:
     content_hash: str = ""
     duplicate_of: int | None = None
     published: datetime | None = None
+    kind: ArticleKind = ArticleKind.NEWS  # what the page says; news never undoes the feed's
 
 
 @dataclass(frozen=True)
@@ -348,6 +351,8 @@ class Store:
                         values[key] = getattr(u, key)
                 if u.published is not None:
                     values["published"] = u.published
+                if u.kind is not ArticleKind.NEWS:
+                    values["kind"] = u.kind.value
                 conn.execute(update(articles).where(articles.c.id == u.article_id).values(**values))
 
     def recent_originals(self, since: datetime, after_id: int = 0) -> list[tuple[int, str]]:
@@ -896,6 +901,7 @@ def _entry_values(
         "author": e.author,
         "image_url": e.image_url,
         "published": e.published,
+        "kind": e.kind.value,
         "ingested_at": now,
         "text": "",
         "language": "",

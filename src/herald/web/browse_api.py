@@ -94,6 +94,7 @@ class ArticleOut(BaseModel):
     title: str
     url: str
     published: str
+    kind: str = Field(description="news, opinion or review, as the publisher labels it")
     story_id: int | None
     story_url: str | None
 
@@ -151,6 +152,7 @@ def _article(a: Article) -> dict[str, Any]:
         "title": a.title,
         "url": safe_url(a.url),
         "published": a.published.isoformat(),
+        "kind": a.kind.value,
         "story_id": a.story_id,
         "story_url": f"/stories/{a.story_id}" if a.story_id else None,
     }

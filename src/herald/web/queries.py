@@ -41,6 +41,7 @@ from herald.store.signals import ReaderSignals, reader_signals
 from herald.store.store import OUTLET_NAME, Store
 from herald.store.visitor import Visit
 from herald.types import (
+    ArticleKind,
     Correction,
     FeedCard,
     Reader,
@@ -471,19 +472,34 @@ class ArticleLink:
     title: str
     url: str
     published: datetime
+    kind: ArticleKind = ArticleKind.NEWS
 
 
 def story_links(store: Store, story_id: int) -> list[ArticleLink]:
     """The story's articles, oldest first (``Store.story_articles`` without the texts)."""
     stmt = (
-        select(articles.c.id, OUTLET_NAME, articles.c.title, articles.c.url, articles.c.published)
+        select(
+            articles.c.id,
+            OUTLET_NAME,
+            articles.c.title,
+            articles.c.url,
+            articles.c.published,
+            articles.c.kind,
+        )
         .join(sources, sources.c.id == articles.c.source_id)
         .where(articles.c.story_id == story_id)
         .order_by(articles.c.published)
     )
     with store.tx() as conn:
         return [
-            ArticleLink(r.id, r.outlet_name, r.title, r.url, rows.must_utc(r.published))
+            ArticleLink(
+                r.id,
+                r.outlet_name,
+                r.title,
+                r.url,
+                rows.must_utc(r.published),
+                ArticleKind(r.kind),
+            )
             for r in conn.execute(stmt)
         ]
 

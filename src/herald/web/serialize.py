@@ -80,6 +80,7 @@ def article_json(a: Article) -> dict[str, Any]:
         "title": a.title,
         "url": safe_url(a.url),
         "published": a.published.isoformat(),
+        "kind": a.kind.value,
     }
 
 

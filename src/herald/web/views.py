@@ -12,6 +12,7 @@ from herald.rank.topics import topic_name
 from herald.store.newsroom import related_to, story_corrections
 from herald.store.store import Store
 from herald.types import (
+    ArticleKind,
     Correction,
     CorrectionAction,
     Evidence,
@@ -131,6 +132,12 @@ class CoverageView:
     published: datetime
     citation: int | None
     passages: tuple[str, ...]
+    kind: ArticleKind = ArticleKind.NEWS
+
+    @property
+    def kind_label(self) -> str:
+        """ "Opinion" or "Review" for a piece Herald does not write from, else ""."""
+        return "" if self.kind is ArticleKind.NEWS else self.kind.value.capitalize()
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,8 @@ class CoverageArticle(Protocol):
     def url(self) -> str: ...
     @property
     def published(self) -> datetime: ...
+    @property
+    def kind(self) -> ArticleKind: ...
 
 
 def coverage(articles: Sequence[CoverageArticle], writeup: Writeup | None) -> list[CoverageView]:
@@ -221,6 +230,7 @@ def coverage(articles: Sequence[CoverageArticle], writeup: Writeup | None) -> li
             a.published,
             numbers.get(a.id),
             tuple(passages.get(a.id, ())),
+            a.kind,
         )
         for a in ordered
     ]

@@ -1,0 +1,71 @@
+"""Opinion pieces and reviews in a story: stored with their kind (a page's label never
+undone by a later "news"), never written from, labelled in the story's coverage and in the
+API. Real Multi-News source articles, a real SQLite file, the real composer and verifier."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from herald.app import Herald, make_herald
+from herald.clock import FixedClock
+from herald.config import Settings
+from herald.pipeline.write_step import write
+from herald.store.store import ExtractionUpdate
+from herald.types import ArticleKind, ExtractStatus, WriteupStatus
+from herald.web.app import create_app
+from tests.support.multinews import story_texts
+from tests.test_web_seed import NOW
+from tests.test_write_fallback import MCRIB, _seed_texts
+
+
+def _label(h: Herald, sid: int, outlet: str, kind: ArticleKind) -> None:
+    """Store ``kind`` for ``outlet``'s article the way the extract step does."""
+    article = next(a for a in h.store.story_articles(sid) if a.outlet == outlet)
+    update = ExtractionUpdate(article.id, ExtractStatus.OK, "", article.body, kind=kind)
+    h.store.save_extractions([update])
+
+
+def test_a_story_is_written_from_its_news_only_and_labels_the_rest(
+    settings: Settings, shared_data: Path
+) -> None:
+    texts = story_texts(shared_data, MCRIB)
+    h = make_herald(settings, clock=FixedClock(NOW))
+    try:
+        sources = [("Wire A", texts[0]), ("Paper B", texts[1]), ("Columns C", texts[2])]
+        sid = _seed_texts(h, sources, "mcrib", "McRib returns")
+        _label(h, sid, "Columns C", ArticleKind.OPINION)
+        _label(h, sid, "Columns C", ArticleKind.NEWS)  # a later page saying nothing: kept
+        write(h, story_ids=[sid])
+        writeup = h.store.get_writeup(sid)
+        members = h.store.story_articles(sid)
+        kinds = {a.outlet: a.kind for a in members}
+        column = next(a.id for a in members if a.outlet == "Columns C")
+        with TestClient(create_app(h)) as client:
+            page = client.get(f"/stories/{sid}").text
+            api = client.get(f"/api/v1/stories/{sid}").json()
+    finally:
+        h.close()
+    assert kinds == {"Wire A": "news", "Paper B": "news", "Columns C": "opinion"}
+    assert writeup is not None and writeup.status is WriteupStatus.PUBLISHED
+    assert {r.outlet for r in writeup.sources} <= {"Wire A", "Paper B"}
+    assert all(e.article_id != column for s in writeup.sentences for e in s.evidence)
+    assert page.count('class="kind"') == 1 and ">Opinion</span>" in page
+    assert {a["outlet"]: a["kind"] for a in api["articles"]}["Columns C"] == "opinion"
+
+
+def test_news_from_one_publisher_and_a_review_give_links_with_the_reason(
+    settings: Settings, shared_data: Path
+) -> None:
+    texts = story_texts(shared_data, MCRIB)
+    h = make_herald(settings, clock=FixedClock(NOW))
+    try:
+        sid = _seed_texts(h, [("Wire A", texts[0]), ("Food Critic", texts[1])], "mcrib", "McRib")
+        _label(h, sid, "Food Critic", ArticleKind.REVIEW)
+        write(h, story_ids=[sid])
+        writeup = h.store.get_writeup(sid)
+    finally:
+        h.close()
+    assert writeup is not None and writeup.status is WriteupStatus.LINKS_ONLY
+    assert "opinion, reviews" in writeup.reason
