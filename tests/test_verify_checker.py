@@ -114,6 +114,16 @@ def test_sentence_absent_from_sources_is_rejected(embedder: MiniLMEmbedder) -> N
     assert not _judge(embedder, new_name)
 
 
+def test_someones_words_without_their_quotation_marks_are_rejected(
+    embedder: MiniLMEmbedder,
+) -> None:
+    # every word is the source's, but outside quotation marks "we" and "our" are Herald's
+    unquoted = Sentence("This is the year we finally fix our streets, Lee told reporters.", (1,))
+    result = verify(_draft([*GOOD, unquoted]), SOURCES, embedder, 0.45, 0.5)
+    assert not result.verdicts[-1].supported
+    assert any("not Herald's voice" in r for r in result.verdicts[-1].reasons)
+
+
 def test_unknown_citation_is_rejected(embedder: MiniLMEmbedder) -> None:
     orphan = Sentence("Heavy snow closed schools across the northern valley on Tuesday.", (7,))
     assert not _judge(embedder, orphan)

@@ -250,6 +250,14 @@ def test_an_editors_insertion_outside_quotation_marks_is_junk(sentence: str) -> 
         "You'll also find behind the scenes videos and other great web exclusives.",
         "When I arrived, the building was already on fire, the witness said.",
         "He told me he would come back to the city next year.",
+        # "we" and "our" outside quotation marks (real Multi-News sources: an op-ed, a family's
+        # statement, a magazine's list, a transcript): never Herald's voice
+        "For example, at Bain Capital we bought Accuride, a company that made truck rims.",
+        "As parents we are so deeply grieved by our son’s decisions and actions.",
+        "Just look at the two women who tie for first place on our list: Fey and Longoria.",
+        "Updated: We've added new reports to the article.",
+        "LEE: But I got together some people here.",
+        "A version of this article appeared August 24, 2012, on page A11 of the newspaper.",
         # Runs of capitals outside quotation marks: gallery widgets, shouted transcripts.
         "USA TODAY 6 of 68 Skip in Skip x Embed x Share CLOSE BABY, IT'S COLD OUTSIDE Frigid cold.",
         "Reporter: WHEN I SPOKE TO HIM LAST MONTH HE TOLD ME QUOTE, IT MAY BE HARD TO BELIEVE.",
@@ -273,6 +281,7 @@ def test_first_person_and_page_furniture_are_junk(sentence: str) -> None:
         "Veterans of World War I were honoured at the ceremony on Sunday.",
         "The company said Phase I of the trial would start in the spring.",
         "The FBI and the CIA said on Monday they had opened an investigation.",
+        "The US and Us Weekly reported that the wedding took place on Saturday.",
         'Trump tweeted in all caps, "MAKING AMERICA GREAT AGAIN!" above a chart of the Dow.',
         "He said the AC/DC concert in Sydney was postponed until further notice.",
         "The Clinton/DNC agreement was signed by both campaigns in August 2015.",
@@ -459,7 +468,9 @@ ROUGE2_FLOOR = 15.5
     ("story_id", "off_topic"),
     [
         ("multinews-validation-133", 3),  # a web archive's crawl notice among the trial's sources
-        ("multinews-validation-164", 1),  # a login page among the rescue's sources
+        # a login page among the rescue's sources: all of it talks to its reader ("you",
+        # "we", "our Terms of Service"), so it gives no candidate to be off topic
+        ("multinews-validation-164", 1),
         ("multinews-validation-77", 1),  # a church library's blurb among the marijuana sales'
     ],
 )
@@ -474,7 +485,10 @@ def test_off_topic_sources_are_left_out_of_the_centre_and_the_article(
     cands = candidates(sources)
     docs = np.array([c.doc for c in cands])
     vectors = embedder.embed([c.text for c in cands])
-    assert ranking.off_topic_sources(docs, vectors) == {off_topic}
+    if off_topic in docs:
+        assert ranking.off_topic_sources(docs, vectors) == {off_topic}
+    else:
+        assert story_id == "multinews-validation-164"
     draft = compose("", sources, embedder)
     off_topic_text = texts[off_topic]
     assert all(s.text not in off_topic_text for s in draft.sentences)

@@ -34,7 +34,7 @@ from herald.types import Draft, Evidence, Sentence, SentenceVerdict, SourceRef, 
 from herald.verify import support as sup
 from herald.write import headline as heads
 from herald.write.base import SourceDoc
-from herald.write.candidates import fix_opening, is_junk
+from herald.write.candidates import fix_opening, in_personal_voice, is_junk
 
 if TYPE_CHECKING:
     from herald.verify.judge import Judge
@@ -296,6 +296,8 @@ def _check_sentence(
         reasons.append(f"only {coverage:.0%} of its words are in the cited sources")
     if similarity < min_similarity:
         reasons.append(f"similarity {similarity:.2f} below {min_similarity:.2f}")
+    if in_personal_voice(sentence.text):
+        reasons.append("it says I, we or you outside quotation marks: not Herald's voice")
     evidence = _evidence_per_source(sentence, ranked, by_number, embedder, min_similarity)
     supported_by = tuple(e.citation for e in evidence)
     if not supported_by:

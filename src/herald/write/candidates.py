@@ -58,6 +58,7 @@ _JUNK = re.compile(
     r"\bap photo\b|\bbuy photo\b|\bcredit:|\bemail this\b|rating is available when|"
     r"page you (?:requested|are looking for)|could not be found|from a bookmark|"
     r"navigation at the top|first appeared (?:in|on)\b|\bskip in skip\b|^with: |"
+    r"\ba version of this (?:article|story) (?:appeared|was published)\b|"
     r"^in this (?:\w+day, )?(?:\w+\.? \d{1,2}, \d{4},? )?(?:file |undated |handout )?"
     r"(?:photo|image|picture)\b|"  # "In this Saturday, July 1, 2017, photo, people line up..."
     r"^this (?:undated |handout |file |recent )?(?:photo|image|picture)\b|"
@@ -72,11 +73,23 @@ _PERSONAL = re.compile(
     re.IGNORECASE,
 )
 _BARE_I = re.compile(r"\bI\b")
+# words that open a clause, so an "I" after them is the pronoun ("LEE: But I got together...")
+_CLAUSE_WORDS = frozenset(
+    {
+        "But", "And", "Or", "So", "Yet", "Then", "Now", "When", "While", "If", "As", "Because",
+        "Since", "Until", "Before", "After", "Though", "Although", "Where", "What", "How",
+        "Why", "Can", "Could", "Should", "Would", "Will", "Did", "Do", "Am", "Was", "Have",
+        "Had",
+    }
+)  # fmt: skip
 _CLOSING_QUOTE = re.compile('[”"]')
 _OPENING_QUOTE = re.compile('[“"]')
+# "we" and "our" likewise: a family's statement, an op-ed, a magazine's "our list" ("us" in
+# lower case only: "US" is a country, "Us Weekly" a magazine)
+_PLURAL_WORDS = r"[Ww]e|[Ww]e['’](?:re|ve|ll|d)|us|[Oo]urs?|[Oo]urselves"
+_PLURAL = re.compile(rf"\b(?:{_PLURAL_WORDS})\b")
 _FIRST_PERSON = re.compile(
-    r"\bI(?:['’](?:m|ve|d|ll))?\b|\b(?:[Mm]e|[Mm]y|[Mm]yself|[Ww]e|[Ww]e['’](?:re|ve|ll|d)|us|"
-    r"[Oo]urs?|[Oo]urselves)\b"
+    rf"\bI(?:['’](?:m|ve|d|ll))?\b|\b(?:[Mm]e|[Mm]y|[Mm]yself|{_PLURAL_WORDS})\b"
 )
 _PICTOGRAPH = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff]")
 # Three or more capitalised words in a row outside quotation marks: widget and gallery furniture
@@ -496,7 +509,7 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
     if _JUNK.search(sentence) or is_caption(sentence):
         return True
     outside = nlp.unquoted(sentence)
-    if _PERSONAL.search(outside) or _SHOUTING.search(outside) or " | " in outside:
+    if _personal(outside) or _SHOUTING.search(outside) or " | " in outside:
         return True
     if _judges_outside(outside):
         return True
@@ -504,7 +517,18 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
         return True
     if _PICTOGRAPH.search(outside):  # an embedded post ("... lost a G. 🙏🏽"), a rating ("★★★")
         return True
-    if _CREDIT.search(outside) or _INSERTION.search(outside):
+    return bool(_CREDIT.search(outside) or _INSERTION.search(outside))
+
+
+def in_personal_voice(sentence: str) -> bool:
+    """Whether ``sentence`` says "I", "we", "our" or "you" outside quotation marks: a
+    speaker's, a columnist's or the outlet's own voice ("We've added new reports to the
+    article", a family's statement printed as text), never Herald's."""
+    return _personal(nlp.unquoted(sentence))
+
+
+def _personal(outside: str) -> bool:
+    if _PERSONAL.search(outside) or _PLURAL.search(outside):
         return True
     return any(_pronoun_i(outside, m.start()) for m in _BARE_I.finditer(outside))
 
@@ -513,7 +537,7 @@ def _pronoun_i(text: str, at: int) -> bool:
     """Whether the "I" at ``at`` is the pronoun: a numeral follows a capitalised word ("World
     War I", "Phase I") unless that word opens the sentence ("Then I went")."""
     words = text[:at].split()
-    if not words or not words[-1][-1].isalnum():
+    if not words or not words[-1][-1].isalnum() or words[-1] in _CLAUSE_WORDS:
         return True
     return words[-1][0].islower() or len(words) == 1
 
