@@ -534,6 +534,16 @@ def test_a_sources_stance_opening_a_sentence_is_not_heralds() -> None:
     assert not is_junk('"It was a terrible day for all of us," the mayor said on Monday.')
     assert not is_junk("Viggo Mortensen, who starred in Captain Fantastic, was at the show.")
     assert not is_junk("The plan would cost an awful lot of money, the agency said on Monday.")
+    # a writer framing, guessing or answering what was reported (real Multi-News sentences)
+    assert is_junk("The bottom line is that Americans need to see the memo, if it exists.")
+    assert is_junk("Maybe brands subconsciously realize that, because their pranks are tame.")
+    assert is_junk("It's worth noting that he has smaller majorities in both chambers.")
+    assert is_junk(
+        "Burr told reporters that the “burden is on the New York Times” to produce the memo,"
+        " but that’s absurd."
+    )
+    assert not is_junk("Perhaps this will motivate sedentary people to get moving, he said.")
+    assert not is_junk("The problem was first reported by the agency on Monday morning.")
     kept = "Sadly for him, the deal collapsed on Monday night."  # no comma: part of the clause
     assert fix_opening(kept, []) == (kept, False)
 
@@ -559,6 +569,20 @@ def test_a_sentence_between_two_of_someones_own_is_theirs_not_heralds() -> None:
     assert "The coach spoke to reporters after practice on Monday." in texts
 
 
+def test_a_sources_own_headline_above_its_text_is_no_sentence() -> None:
+    # the demo published "Northwestern football players win pivotal union case." as a sentence
+    title = "Northwestern football players win pivotal union case"
+    body = (
+        f"{title}.\n\nNorthwestern University football players on scholarship are employees of "
+        "the school, an official of the National Labor Relations Board ruled Wednesday."
+    )
+    when = datetime(2024, 12, 20, tzinfo=UTC)
+    found = candidates([SourceDoc(0, "Outlet", "u", title, body, when)])
+    assert [c.position for c in found] == [1]
+    untitled = candidates([SourceDoc(0, "Outlet", "u", "", body, when)])
+    assert [c.position for c in untitled] == [0, 1]
+
+
 def test_a_review_or_a_column_gives_no_sentence_at_all() -> None:
     # the demo's "First reactions to the president's big jobs speech": every sentence of a
     # column is its writer's reading, also the ones without a verdict word
@@ -577,3 +601,9 @@ def test_a_review_or_a_column_gives_no_sentence_at_all() -> None:
     when = datetime(2024, 12, 20, tzinfo=UTC)
     assert candidates([SourceDoc(0, "Outlet", "u", "t", column, when)]) == []
     assert len(candidates([SourceDoc(0, "Outlet", "u", "t", report, when)])) == 2
+    # a film review with its credits block (Variety's review of "Evil Dead", in the demo)
+    review = (
+        report + "\n\nEvil Dead\n\nReviewed at SXSW Film Festival (Headliners), March 8, 2013. "
+        "MPAA Rating: R. Running time: 91 MIN."
+    )
+    assert candidates([SourceDoc(0, "Outlet", "u", "t", review, when)]) == []

@@ -135,7 +135,11 @@ _CONNECTIVE = re.compile(
 _ARGUING = re.compile(
     r"^(?:Clearly|Obviously|Frankly|Honestly|Surely|Admittedly|Arguably|Needless to say|"
     r"To be sure|Make no mistake|Worse|Even worse|Worse still|Better yet|Better still),\s+|"
-    r"\b(?:surely|arguably|undoubtedly|admittedly|frankly|needless to say|make no mistake)\b"
+    r"\b(?:surely|arguably|undoubtedly|admittedly|frankly|needless to say|make no mistake)\b|"
+    # a verdict on what was just reported: "Burr told reporters that the 'burden is on the
+    # New York Times' to produce the memo, but that's absurd."
+    r"\b(?:that|this)['’]s (?:just |simply |plainly |utterly )?"
+    r"(?:absurd|ridiculous|nonsense|laughable|silly)\b"
 )
 # A writer's verdict in a word, outside quotation marks: a review's or a column's judgement
 # ("The core concept ... ingeniously put Republicans into an awkward spot", "It's wildly
@@ -149,8 +153,13 @@ _JUDGING = re.compile(
     r"entertaining|hilarious(?:ly)?|compelling|riveting|shockingly|admirabl[ey]|wisely|"
     r"bizarrely|embarrassingly|refreshing(?:ly)?|delicious(?:ly)?|awesome|amazing(?:ly)?|"
     r"incredibl[ey]|unbelievably|sublime|dazzling|disappointingly|underwhelming|overrated|"
-    r"underrated|cringeworthy|pointless)\b|"
-    r"\bpretty (?:good|bad|great|awful)\b|\bway too\b"
+    r"underrated|cringeworthy|pointless|idiots?)\b|"
+    r"\bpretty (?:good|bad|great|awful)\b|\bway too\b|"
+    # a writer framing or guessing: "It's worth noting that...", "The bottom line is that
+    # Americans need to see the memo", "Maybe brands subconsciously realize that..."
+    r"\b(?:[Ii]t['’]s|[Ii]t is) worth (?:noting|remembering|pointing out|recalling)\b|"
+    r"^(?:The|But the) (?:bottom line|problem|truth|real question|irony|trouble) (?:here )?is\b|"
+    r"^(?:Maybe|Perhaps) "
 )
 # ... unless the sentence says whose verdict it is ("...making it clear he finds them
 # repugnant and horrible", "finding such conversations boring", "Critics called it dull")
@@ -158,6 +167,12 @@ _ATTRIBUTED = re.compile(
     rf"\b(?:{nlp.SPEECH_VERBS}|according to|call(?:s|ed|ing)?|describ(?:es|ed|ing)|"
     r"find(?:s|ing)?|found|consider(?:s|ed)?|believ(?:es|ed)|think(?:s)?|thought|"
     r"prais(?:es|ed|ing)|criticiz(?:es|ed|ing)|review(?:s|ed|ers?)|critics?)\b"
+)
+# A review's credits block, on a line of its own: "Reviewed at SXSW Film Festival (Headliners),
+# March 8, 2013. MPAA Rating: R. Running time: 91 MIN."
+_REVIEW_CREDITS = re.compile(
+    r"(?m)^\s*(?:Reviewed (?:at|on)\b|Running time:|MPAA [Rr]ating:|"
+    r"Rated (?:R|PG|PG-13|G|NC-17)\b.{0,80}\bminutes?\b)"
 )
 # a hashtag outside quotation marks: an embedded post ("Confirmed: potential jurors refusing
 # to serve under #StanfordRape judge.")
@@ -213,7 +228,7 @@ def candidates(sources: Sequence[SourceDoc]) -> list[Candidate]:
     """Every usable sentence of every source, in source order."""
     out: list[Candidate] = []
     for index, source in enumerate(sources):
-        out.extend(_source_candidates(index, source.text))
+        out.extend(_source_candidates(index, source.text, source.title))
     return out
 
 
@@ -255,10 +270,11 @@ def _person(name: str, text: str) -> str | None:
     return name
 
 
-def _source_candidates(doc: int, body: str) -> list[Candidate]:
+def _source_candidates(doc: int, body: str, title: str = "") -> list[Candidate]:
     out: list[Candidate] = []
+    headline = _words_of(title)
     sentences = _sentences(body)
-    if _commentary(sentences):
+    if _REVIEW_CREDITS.search(body) or _commentary(sentences):
         return out
     voiced = _in_someones_voice(sentences)
     evidence = _gender_evidence(sentences)
@@ -273,11 +289,18 @@ def _source_candidates(doc: int, body: str) -> list[Candidate]:
             person = subject.person()
             people = [person] if person else []
         theirs = position in voiced  # someone's words, not Herald's to say
-        candidate = None if theirs else _make(doc, position, para_index, raw, sentence, people)
+        # the source's headline printed above its text ("Northwestern football players win
+        # pivotal union case."): a title, not a sentence of the article
+        skip = theirs or (bool(headline) and _words_of(raw) == headline)
+        candidate = None if skip else _make(doc, position, para_index, raw, sentence, people)
         if candidate is not None:
             out.append(candidate)
         subject = _next_subject(raw, named, subject, bool(pronoun))
     return out
+
+
+def _words_of(text: str) -> tuple[str, ...]:
+    return tuple(nlp.lower_terms(text))
 
 
 def _sentences(body: str) -> list[tuple[int, str, list[str]]]:
