@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from herald.extract.html import extract_article
-from herald.extract.kind import article_kind, kind_of_label
+from herald.extract.kind import article_kind, feed_kind, kind_of_label
 from herald.ingest.parse import parse_feed
 from herald.pipeline.ingest_step import to_entry
 from herald.types import ArticleKind, FeedItem
@@ -36,6 +36,8 @@ def _page(shared_data: Path, relative: str) -> bytes:
         ),
         # no address given: its article:tag says "review"
         ("readability_test_pages/engadget/source.html", "", REVIEW),
+        # no address given: its canonical address is under /news/opinion/
+        ("readability_test_pages/herald-sun-1/source.html", "", OPINION),
         # news pages of news sites
         ("readability_test_pages/nytimes-1/source.html", "", NEWS),
         ("readability_test_pages/bbc-1/source.html", "", NEWS),
@@ -61,6 +63,9 @@ def test_real_pages_say_what_they_are(
         ("https://www.bbc.com/news/world-europe-123", NEWS),
         ("https://www.gov.uk/government/news/strategic-defence-review", NEWS),  # a slug
         ("https://example.com/opinion", NEWS),  # the section's own page is no article
+        ("https://tribune.com.pk/story/2345/budget-passes", NEWS),  # a newspaper's name
+        ("https://editorial.aristeguinoticias.com/2024/01/02/x/", NEWS),
+        ("https://www.lemonde.fr/tribune/article/2024/x.html", NEWS),
         ("not a url at all", NEWS),
         ("http://[::1", NEWS),  # unparseable
     ],
@@ -123,6 +128,25 @@ def test_feed_categories_reach_the_stored_entry(shared_data: Path) -> None:
     report = FeedItem("g2", "https://example.com/2026/11/30/y", "A fact", "", "", now, ("News",))
     assert to_entry(column, now).kind is OPINION
     assert to_entry(report, now).kind is NEWS
+    assert to_entry(report, now, OPINION).kind is OPINION  # an entry of an opinion feed
+
+
+@pytest.mark.parametrize(
+    ("url", "title", "kind"),
+    [
+        # real addresses from the shared source list (kite_feeds.json)
+        ("https://indianexpress.com/section/opinion/feed/", "", OPINION),
+        ("https://www.nintendolife.com/feeds/reviews", "", REVIEW),
+        ("https://www.heraldscotland.com/politics/viewpoint/rss/", "", OPINION),
+        ("https://tribune.com.pk/feed/business", "", NEWS),
+        ("https://feeds.bbci.co.uk/news/world/rss.xml", "BBC News - World", NEWS),
+        ("https://example.com/rss", "NYT > Opinion", OPINION),
+        ("https://example.com/rss", "Comment | The Guardian", OPINION),
+        ("https://example.com/rss", "Commentary Magazine", NEWS),
+    ],
+)
+def test_feeds_of_opinion_or_reviews(url: str, title: str, kind: ArticleKind) -> None:
+    assert feed_kind(url, title) is kind
 
 
 def test_rss_and_json_feed_categories() -> None:

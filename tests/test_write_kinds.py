@@ -11,13 +11,40 @@ from fastapi.testclient import TestClient
 from herald.app import Herald, make_herald
 from herald.clock import FixedClock
 from herald.config import Settings
+from herald.pipeline.ingest_step import ingest
 from herald.pipeline.write_step import write
 from herald.store.store import ExtractionUpdate
-from herald.types import ArticleKind, ExtractStatus, WriteupStatus
+from herald.types import ArticleKind, ExtractStatus, SourceSpec, WriteupStatus
 from herald.web.app import create_app
+from tests.support.httpserver import LocalServer
 from tests.support.multinews import story_texts
 from tests.test_web_seed import NOW
 from tests.test_write_fallback import MCRIB, _seed_texts
+
+
+def test_entries_of_an_opinion_feed_are_stored_as_opinion(
+    settings: Settings, shared_data: Path
+) -> None:
+    # two real feed files served over HTTP on loopback, one under a news path, the other
+    # under an opinion section's path
+    rss2 = shared_data / "feeds" / "feed_rs" / "fixture" / "rss2"
+    with LocalServer() as server:
+        server.serve_file("/news/feed.xml", rss2 / "rss_2.0_bbc.xml", "application/rss+xml")
+        server.serve_file(
+            "/section/opinion/feed/", rss2 / "rss_2.0_cloudflare.xml", "application/rss+xml"
+        )
+        h = make_herald(settings, clock=FixedClock(NOW))
+        try:
+            for path in ("/news/feed.xml", "/section/opinion/feed/"):
+                h.store.add_source(SourceSpec(server.url(path), fetch_pages=False), NOW)
+            report = ingest(h)
+            stored = h.store.unclustered_articles(limit=1000)
+            feeds = {s.id: s.url for s in h.store.list_sources()}
+        finally:
+            h.close()
+    assert report.failed == 0 and report.new_entries > 0
+    kinds = {(feeds[a.source_id].endswith("/opinion/feed/"), a.kind) for a in stored}
+    assert kinds == {(False, ArticleKind.NEWS), (True, ArticleKind.OPINION)}
 
 
 def _label(h: Herald, sid: int, outlet: str, kind: ArticleKind) -> None:

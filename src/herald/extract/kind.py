@@ -14,7 +14,9 @@ is an opinion piece or a review when any of them does:
   :data:`REVIEW_LABELS`; "Editorial independence" or "Budget review" are topics, not labels;
 * a segment of its address's path (``/opinion/``, ``/commentisfree/``, ``/reviews/``) or
   its host's first label (``opinion.example.com``);
-* its title's label: "Opinion: ...", "Review | ...", "... | Editorial".
+* its title's label: "Opinion: ...", "Review | ...", "... | Editorial";
+* its feed: every entry of a feed whose address or title says so (``feed_kind``:
+  ".../section/opinion/feed/", "NYT > Opinion").
 
 The words are English, French, German, Spanish, Portuguese and Italian. A piece that says
 nothing of the kind is news; the writer's sentence checks (``herald.write.candidates``) still
@@ -29,7 +31,14 @@ from urllib.parse import unquote, urlsplit
 
 from herald.types import ArticleKind
 
-__all__ = ["OPINION_LABELS", "REVIEW_LABELS", "article_kind", "kind_of_label", "strongest"]
+__all__ = [
+    "OPINION_LABELS",
+    "REVIEW_LABELS",
+    "article_kind",
+    "feed_kind",
+    "kind_of_label",
+    "strongest",
+]
 
 OPINION_LABELS = frozenset(
     {
@@ -52,12 +61,18 @@ REVIEW_LABELS = frozenset(
         "rezension", "rezensionen", "reseña", "reseñas",
     }
 )  # fmt: skip
-# in an address, a segment names a section only when it is plural or unambiguous: a path's
-# "/review/" is a section, a slug's "budget-review" is not a segment at all
-_URL_LABELS = (OPINION_LABELS | REVIEW_LABELS) - {"comment is free", "our view", "my view"}
+# in an address, a path segment names a section ("/review/"; a slug's "budget-review" is no
+# segment at all) unless it is also a newspaper's name ("tribune"); a host's first label only
+# when it cannot be the newspaper's own name (tribune.com.pk, editorial.aristeguinoticias.com)
+_URL_LABELS = (OPINION_LABELS | REVIEW_LABELS) - {
+    "comment is free", "our view", "my view", "tribune", "tribunes",
+}  # fmt: skip
+_HOST_LABELS = frozenset({"opinion", "opinions", "commentary", "columnists", "reviews"})
 _REVIEW_TYPES = frozenset({"reviewnewsarticle", "criticreview"})
 _OPINION_TYPES = frozenset({"opinionnewsarticle"})
-_PARTS = re.compile(r"\s*(?:[/>|,;:&·•]|\band\b|\bund\b|\bet\b|\by\b|\be\b)\s*", re.IGNORECASE)
+_PARTS = re.compile(
+    r"\s*(?:[/>|,;:&·•»]|\band\b|\bund\b|\bet\b|\by\b|\be\b)\s*|\s+[-–—]\s+", re.IGNORECASE
+)
 _TITLE_WORDS = (
     r"opinion|op-ed|editorial|column|commentary|viewpoint|letters?(?: to the editor)?|"
     r"our view|my view|(?:(?:tv|film|movie|book|album|music|concert|theat(?:re|er)|game|"
@@ -92,6 +107,13 @@ def article_kind(
     )
 
 
+def feed_kind(url: str, title: str) -> ArticleKind:
+    """The kind of every entry of a feed of opinion pieces or reviews: its title's label ("NYT
+    > Opinion", "Comment | The Guardian") or a segment of its address, the last one included
+    (".../section/opinion/feed/", "https://www.nintendolife.com/feeds/reviews")."""
+    return strongest([kind_of_label(title), _kind_of_url(url, whole_path=True)])
+
+
 def strongest(kinds: Iterable[ArticleKind]) -> ArticleKind:
     """Opinion over review over news: any signal that a piece is a writer's judgement wins."""
     found = set(kinds)
@@ -116,15 +138,17 @@ def _kind_of_word(word: str) -> ArticleKind:
     return ArticleKind.NEWS
 
 
-def _kind_of_url(url: str) -> ArticleKind:
+def _kind_of_url(url: str, whole_path: bool = False) -> ArticleKind:
     try:
         parts = urlsplit(url.strip())
     except ValueError:
         return ArticleKind.NEWS
     host = (parts.hostname or "").split(".")
     segments = [unquote(s).lower() for s in parts.path.split("/") if s]
-    words = [*segments[:-1], host[0]] if len(host) > 2 else segments[:-1]
-    return strongest(_kind_of_word(w) for w in words if w in _URL_LABELS)
+    words = [w for w in (segments if whole_path else segments[:-1]) if w in _URL_LABELS]
+    if len(host) > 2 and host[0] in _HOST_LABELS:
+        words.append(host[0])
+    return strongest(_kind_of_word(w) for w in words)
 
 
 def _kind_of_title(title: str) -> ArticleKind:

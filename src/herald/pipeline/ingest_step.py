@@ -22,13 +22,13 @@ from herald.app import Herald
 from herald.exceptions import FeedParseError, HeraldError, WorkerTimeoutError
 from herald.executor.base import SHARDS_PER_WORKER, WorkContext, chunks, shard_by_host
 from herald.executor.locks import stage_lock
-from herald.extract.kind import article_kind
+from herald.extract.kind import article_kind, feed_kind, strongest
 from herald.ingest.parse import parse_feed
 from herald.ingest.schedule import next_attempt_after_failure, next_attempt_after_success
 from herald.ingest.urls import canonicalize
 from herald.pipeline.progress import NoProgress, Progress
 from herald.store.store import NewEntry
-from herald.types import FeedItem, FetchResult, ParsedFeed, Source
+from herald.types import ArticleKind, FeedItem, FetchResult, ParsedFeed, Source
 from herald.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,9 @@ def _store_feed(h: Herald, source: Source, outcome: FeedOutcome, report: IngestR
         report.not_modified += 1
         h.store.record_fetch_success(source.id, now, source.etag, source.last_modified, next_at)
         return
-    entries = [to_entry(item, now) for item in outcome.parsed.items]
+    # a feed of opinion pieces or reviews ("NYT > Opinion", ".../section/opinion/feed/")
+    kind = feed_kind(source.url, outcome.parsed.title)
+    entries = [to_entry(item, now, kind) for item in outcome.parsed.items]
     report.new_entries += h.store.add_entries(source.id, entries, now, source.fetch_pages)
     report.fetched += 1
     h.store.record_fetch_success(source.id, now, outcome.etag, outcome.last_modified, next_at)
@@ -164,8 +166,9 @@ def _record_failure(h: Herald, source: Source, error: str, report: IngestReport)
     report.errors[source.url] = error
 
 
-def to_entry(item: FeedItem, now: datetime) -> NewEntry:
-    """A parsed feed item as a storable entry (missing or future dates become ``now``)."""
+def to_entry(item: FeedItem, now: datetime, kind: ArticleKind = ArticleKind.NEWS) -> NewEntry:
+    """A parsed feed item as a storable entry (missing or future dates become ``now``); its
+    kind is its own or its feed's (``kind``), whichever is not news."""
     published = (
         item.published if item.published and item.published <= now + timedelta(hours=1) else now
     )
@@ -179,5 +182,7 @@ def to_entry(item: FeedItem, now: datetime) -> NewEntry:
         author=item.author,
         published=published,
         image_url=item.image_url,
-        kind=article_kind(urls=[item.url], title=item.title, labels=item.categories),
+        kind=strongest(
+            [kind, article_kind(urls=[item.url], title=item.title, labels=item.categories)]
+        ),
     )
