@@ -51,7 +51,7 @@ from herald.store.search_text import (
     websearch_text,
 )
 from herald.store.store import OUTLET_NAME, Store
-from herald.types import Story, Writeup, WriteupStatus
+from herald.types import ArticleKind, Story, Writeup, WriteupStatus
 
 MAX_MERGE_DEPTH = 20
 COUNT_CAP = 1000
@@ -106,6 +106,7 @@ class ArticleHit:
     published: datetime
     snippet: Snippet
     rank: float  # higher is better
+    kind: ArticleKind = ArticleKind.NEWS
 
 
 SearchHit = StoryHit | ArticleHit
@@ -274,6 +275,7 @@ def _articles(store: Store, parsed: ParsedQuery) -> Select[Any]:
             articles.c.summary,
             articles.c.text,
             articles.c.published,
+            articles.c.kind,
             OUTLET_NAME,
             hits.c.rank,
         )
@@ -328,6 +330,7 @@ def _article_hits(store: Store, parsed: ParsedQuery, limit: int, offset: int) ->
             published=rows.must_utc(r.published),
             snippet=snippet([r.summary, r.text], parsed),
             rank=0.0 - float(r.rank),
+            kind=ArticleKind(r.kind),
         )
         for r in found
     ]

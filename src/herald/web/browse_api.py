@@ -179,6 +179,7 @@ def _article_hit(h: ArticleHit) -> dict[str, Any]:
         "title": h.title,
         "url": safe_url(h.url),
         "published": h.published.isoformat(),
+        "kind": h.kind.value,
         "story_id": h.story_id,
         "story_url": f"/stories/{h.story_id}" if h.story_id else None,
         "snippet": h.snippet.text,

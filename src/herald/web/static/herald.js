@@ -6,12 +6,19 @@
       if (el !== except) { el.classList.remove("open"); }
     });
   }
+  // A passage that would run past the right edge moves left just enough, never past the
+  // left edge (on a phone a citation near the middle of a line has room on neither side).
   function place(cite) {
     var pop = cite.querySelector(".cite-pop");
     if (!pop) { return; }
-    pop.classList.remove("flip");
+    pop.style.left = "";
     var rect = pop.getBoundingClientRect();
-    if (rect.right > window.innerWidth - 8) { pop.classList.add("flip"); }
+    if (rect.width === 0) { return; }  // not shown
+    var margin = 8;
+    var over = rect.right - (window.innerWidth - margin);
+    if (over > 0) {
+      pop.style.left = -Math.max(0, Math.min(over, rect.left - margin)) + "px";
+    }
   }
   document.addEventListener("click", function (event) {
     var link = event.target.closest ? event.target.closest(".cite-link") : null;

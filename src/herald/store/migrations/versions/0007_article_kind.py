@@ -19,12 +19,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("articles") as batch_op:
-        batch_op.add_column(
-            sa.Column("kind", sa.String(length=16), nullable=False, server_default="news")
-        )
+    # plain ALTER TABLE on both databases: a batch copy of the table on SQLite would drop the
+    # search index's triggers (0004)
+    op.add_column(
+        "articles", sa.Column("kind", sa.String(length=16), nullable=False, server_default="news")
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("articles") as batch_op:
-        batch_op.drop_column("kind")
+    op.execute("ALTER TABLE articles DROP COLUMN kind")  # SQLite 3.35+, PostgreSQL
