@@ -114,7 +114,7 @@ def test_a_faithful_llm_article_is_published(
     settings: Settings, server: LocalServer, shared_data: Path
 ) -> None:
     writer, notes, calls = _run(settings, server, shared_data, copying_model)
-    assert writer == "llm:test:article_v1"
+    assert writer == "llm:test:article_v2"
     assert notes == [] and calls == 1
 
 

@@ -116,6 +116,7 @@ def test_prompt_numbers_passages_and_keeps_them_inside_the_data_block(settings: 
     assert block.count("PASSAGES>>>") == 1  # the source's fake delimiter is gone
     assert "about 250 words" in user
     assert not any(line.startswith("#") for line in user.splitlines())
+    assert 'never "I", "we", "our" or "you" outside a quotation' in user  # Herald's voice
 
 
 # --------------------------------------------------------------------------- parsing
@@ -232,7 +233,7 @@ def test_llm_writer_builds_a_cited_dated_draft(
 ) -> None:
     server.route("/v1/chat/completions", completion(GOOD), content_type="application/json")
     draft = LLMWriter(client_for(server, clients)).write("Harbor Bridge", SOURCES, settings)
-    assert draft.writer == "llm:test-model:article_v1"
+    assert draft.writer == "llm:test-model:article_v2"
     assert draft.dateline == "March 12th 2014."
     assert [r.index for r in draft.sources] == [1, 2]
     assert all(s.citations for s in draft.sentences)

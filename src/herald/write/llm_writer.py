@@ -1,6 +1,6 @@
 """The LLM writer: an article from numbered source passages, by any OpenAI-compatible model.
 
-Prompt (versioned file ``write/prompts/article_v1.txt``): the story title, the word budget and
+Prompt (versioned file ``write/prompts/article_v2.txt``): the story title, the word budget and
 the sources as numbered passages, each the opening sentences of one source article (passage
 ``n`` is source ``n``). Source text is data: sentences that read like instructions to a model
 are left out of the passages, and the passage block's delimiters are removed from source text
@@ -38,7 +38,7 @@ __all__ = [
     "passages",
 ]
 
-PROMPT_VERSION = "article_v1"
+PROMPT_VERSION = "article_v2"
 PASSAGE_CHARS = 900
 """Characters of each source in the prompt (its opening sentences): small models have small
 contexts and news puts the facts first."""
