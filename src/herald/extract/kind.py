@@ -80,7 +80,7 @@ _TITLE_WORDS = (
     r"meinung|kommentar|kritik|rezension|opinión|opinião|tribune|chronique|critique"
 )
 _TITLE_PREFIX = re.compile(rf"^\s*(?:\[|\()?({_TITLE_WORDS})(?:\]|\))?\s*[:|–—]\s*\S", re.I)
-_TITLE_SUFFIX = re.compile(rf"\S\s*[|–—]\s*({_TITLE_WORDS})\s*$", re.I)
+_TITLE_SUFFIX = re.compile(rf"\S(?:\s*[|–—]|\s+-)\s*({_TITLE_WORDS})\s*$", re.I)
 
 
 def article_kind(

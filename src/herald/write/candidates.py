@@ -135,7 +135,7 @@ _CONNECTIVE = re.compile(
 _ARGUING = re.compile(
     r"^(?:Clearly|Obviously|Frankly|Honestly|Surely|Admittedly|Arguably|Needless to say|"
     r"To be sure|Make no mistake|Worse|Even worse|Worse still|Better yet|Better still),\s+|"
-    r"\b(?:surely|arguably|undoubtedly|admittedly|frankly|needless to say|make no mistake)\b|"
+    r"\b(?i:surely|arguably|undoubtedly|admittedly|frankly|needless to say|make no mistake)\b|"
     # a verdict on what was just reported: "Burr told reporters that the 'burden is on the
     # New York Times' to produce the memo, but that's absurd."
     r"\b(?:that|this)['’]s (?:just |simply |plainly |utterly )?"
