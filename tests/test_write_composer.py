@@ -544,6 +544,7 @@ def test_a_sources_stance_opening_a_sentence_is_not_heralds() -> None:
         " but that’s absurd."
     )
     assert not is_junk("Perhaps this will motivate sedentary people to get moving, he said.")
+    assert not is_junk("Perhaps 200 people attended the vigil outside the school on Sunday.")
     assert not is_junk("The problem was first reported by the agency on Monday morning.")
     kept = "Sadly for him, the deal collapsed on Monday night."  # no comma: part of the clause
     assert fix_opening(kept, []) == (kept, False)

@@ -159,7 +159,7 @@ _JUDGING = re.compile(
     # Americans need to see the memo", "Maybe brands subconsciously realize that..."
     r"\b(?:[Ii]t['’]s|[Ii]t is) worth (?:noting|remembering|pointing out|recalling)\b|"
     r"^(?:The|But the) (?:bottom line|problem|truth|real question|irony|trouble) (?:here )?is\b|"
-    r"^(?:Maybe|Perhaps) "
+    r"^(?:Maybe|Perhaps) (?!\d)"  # "Perhaps 200 people attended" is a number, not a guess
 )
 # ... unless the sentence says whose verdict it is ("...making it clear he finds them
 # repugnant and horrible", "finding such conversations boring", "Critics called it dull")
