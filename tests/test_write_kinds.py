@@ -95,4 +95,21 @@ def test_news_from_one_publisher_and_a_review_give_links_with_the_reason(
     finally:
         h.close()
     assert writeup is not None and writeup.status is WriteupStatus.LINKS_ONLY
-    assert "opinion, reviews" in writeup.reason
+    assert "opinion or reviews" in writeup.reason
+
+
+def test_headlines_with_an_opinion_headline_among_them_say_headlines_only(
+    settings: Settings,
+) -> None:
+    # the demo's Lindsay Lohan story: 69 outlets' headlines, two of them columns and reviews
+    h = make_herald(settings, clock=FixedClock(NOW))
+    try:
+        sources = [("Wire A", "Lohan series premieres."), ("Columns C", "Lohan's absorbing show.")]
+        sid = _seed_texts(h, sources, "lohan", "Lohan series premieres")
+        _label(h, sid, "Columns C", ArticleKind.OPINION)
+        write(h, story_ids=[sid])
+        writeup = h.store.get_writeup(sid)
+    finally:
+        h.close()
+    assert writeup is not None and writeup.status is WriteupStatus.LINKS_ONLY
+    assert "headlines only" in writeup.reason and "opinion" not in writeup.reason

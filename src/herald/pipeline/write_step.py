@@ -340,12 +340,16 @@ def _writeup(
 
 
 def _no_text_reason(articles: Sequence[Article]) -> str:
-    """Why fewer than two outlets' texts could be written from."""
-    if any(a.kind is not ArticleKind.NEWS for a in articles):
+    """Why fewer than two outlets' texts could be written from: opinion pieces and reviews
+    when two or more outlets' texts are there, else headlines only."""
+    with_text = {
+        a.outlet for a in articles if a.duplicate_of is None and len(a.body) >= MIN_SOURCE_CHARS
+    }
+    if len(with_text) >= 2 and any(a.kind is not ArticleKind.NEWS for a in articles):
         return (
             "Fewer than two publishers' news reporting is available (the rest of the "
-            "coverage is opinion, reviews or headlines only), so Herald links to the "
-            "coverage instead of writing."
+            "coverage with text is opinion or reviews), so Herald links to the coverage "
+            "instead of writing."
         )
     return (
         "The outlets' article text is not available (headlines only), "
