@@ -546,6 +546,8 @@ def test_a_sources_stance_opening_a_sentence_is_not_heralds() -> None:
     assert not is_junk("Perhaps this will motivate sedentary people to get moving, he said.")
     assert not is_junk("Perhaps 200 people attended the vigil outside the school on Sunday.")
     assert not is_junk("The problem was first reported by the agency on Monday morning.")
+    assert not is_junk("The problem is being investigated by the city's water department.")
+    assert is_junk("The problem is not that Colbert isn't qualified for the Senate seat.")
     kept = "Sadly for him, the deal collapsed on Monday night."  # no comma: part of the clause
     assert fix_opening(kept, []) == (kept, False)
 

@@ -158,7 +158,8 @@ _JUDGING = re.compile(
     # a writer framing or guessing: "It's worth noting that...", "The bottom line is that
     # Americans need to see the memo", "Maybe brands subconsciously realize that..."
     r"\b(?:[Ii]t['’]s|[Ii]t is) worth (?:noting|remembering|pointing out|recalling)\b|"
-    r"^(?:The|But the) (?:bottom line|problem|truth|real question|irony|trouble) (?:here )?is\b|"
+    r"^(?:The|But the) (?:bottom line|problem|truth|real question|irony|trouble) (?:here )?"
+    r"is(?: that\b| not\b|,|:)|"
     r"^(?:Maybe|Perhaps) (?!\d)"  # "Perhaps 200 people attended" is a number, not a guess
 )
 # ... unless the sentence says whose verdict it is ("...making it clear he finds them
