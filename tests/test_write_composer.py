@@ -573,20 +573,6 @@ def test_a_sentence_between_two_of_someones_own_is_theirs_not_heralds() -> None:
     assert "The coach spoke to reporters after practice on Monday." in texts
 
 
-def test_a_sources_own_headline_above_its_text_is_no_sentence() -> None:
-    # the demo published "Northwestern football players win pivotal union case." as a sentence
-    title = "Northwestern football players win pivotal union case"
-    body = (
-        f"{title}.\n\nNorthwestern University football players on scholarship are employees of "
-        "the school, an official of the National Labor Relations Board ruled Wednesday."
-    )
-    when = datetime(2024, 12, 20, tzinfo=UTC)
-    found = candidates([SourceDoc(0, "Outlet", "u", title, body, when)])
-    assert [c.position for c in found] == [1]
-    untitled = candidates([SourceDoc(0, "Outlet", "u", "", body, when)])
-    assert [c.position for c in untitled] == [0, 1]
-
-
 def test_a_review_or_a_column_gives_no_sentence_at_all() -> None:
     # the demo's "First reactions to the president's big jobs speech": every sentence of a
     # column is its writer's reading, also the ones without a verdict word

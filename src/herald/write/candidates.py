@@ -229,7 +229,7 @@ def candidates(sources: Sequence[SourceDoc]) -> list[Candidate]:
     """Every usable sentence of every source, in source order."""
     out: list[Candidate] = []
     for index, source in enumerate(sources):
-        out.extend(_source_candidates(index, source.text, source.title))
+        out.extend(_source_candidates(index, source.text))
     return out
 
 
@@ -271,9 +271,8 @@ def _person(name: str, text: str) -> str | None:
     return name
 
 
-def _source_candidates(doc: int, body: str, title: str = "") -> list[Candidate]:
+def _source_candidates(doc: int, body: str) -> list[Candidate]:
     out: list[Candidate] = []
-    headline = _words_of(title)
     sentences = _sentences(body)
     if _REVIEW_CREDITS.search(body) or _commentary(sentences):
         return out
@@ -290,18 +289,11 @@ def _source_candidates(doc: int, body: str, title: str = "") -> list[Candidate]:
             person = subject.person()
             people = [person] if person else []
         theirs = position in voiced  # someone's words, not Herald's to say
-        # the source's headline printed above its text ("Northwestern football players win
-        # pivotal union case."): a title, not a sentence of the article
-        skip = theirs or (bool(headline) and _words_of(raw) == headline)
-        candidate = None if skip else _make(doc, position, para_index, raw, sentence, people)
+        candidate = None if theirs else _make(doc, position, para_index, raw, sentence, people)
         if candidate is not None:
             out.append(candidate)
         subject = _next_subject(raw, named, subject, bool(pronoun))
     return out
-
-
-def _words_of(text: str) -> tuple[str, ...]:
-    return tuple(nlp.lower_terms(text))
 
 
 def _sentences(body: str) -> list[tuple[int, str, list[str]]]:
