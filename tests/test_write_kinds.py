@@ -54,6 +54,17 @@ def _label(h: Herald, sid: int, outlet: str, kind: ArticleKind) -> None:
     h.store.save_extractions([update])
 
 
+def _written(
+    h: Herald, sources: list[tuple[str, str]], labels: list[tuple[str, ArticleKind]], title: str
+) -> int:
+    """A story of one article per (outlet, text), labelled in order, then written."""
+    sid = _seed_texts(h, sources, title.split()[0].lower(), title)
+    for outlet, kind in labels:
+        _label(h, sid, outlet, kind)
+    write(h, story_ids=[sid])
+    return sid
+
+
 def test_a_story_is_written_from_its_news_only_and_labels_the_rest(
     settings: Settings, shared_data: Path
 ) -> None:
@@ -61,10 +72,9 @@ def test_a_story_is_written_from_its_news_only_and_labels_the_rest(
     h = make_herald(settings, clock=FixedClock(NOW))
     try:
         sources = [("Wire A", texts[0]), ("Paper B", texts[1]), ("Columns C", texts[2])]
-        sid = _seed_texts(h, sources, "mcrib", "McRib returns")
-        _label(h, sid, "Columns C", ArticleKind.OPINION)
-        _label(h, sid, "Columns C", ArticleKind.NEWS)  # a later page saying nothing: kept
-        write(h, story_ids=[sid])
+        # a later page saying nothing ("news") keeps what an earlier one said
+        labels = [("Columns C", ArticleKind.OPINION), ("Columns C", ArticleKind.NEWS)]
+        sid = _written(h, sources, labels, "McRib returns")
         writeup = h.store.get_writeup(sid)
         members = h.store.story_articles(sid)
         kinds = {a.outlet: a.kind for a in members}
@@ -88,9 +98,8 @@ def test_news_from_one_publisher_and_a_review_give_links_with_the_reason(
     texts = story_texts(shared_data, MCRIB)
     h = make_herald(settings, clock=FixedClock(NOW))
     try:
-        sid = _seed_texts(h, [("Wire A", texts[0]), ("Food Critic", texts[1])], "mcrib", "McRib")
-        _label(h, sid, "Food Critic", ArticleKind.REVIEW)
-        write(h, story_ids=[sid])
+        sources = [("Wire A", texts[0]), ("Food Critic", texts[1])]
+        sid = _written(h, sources, [("Food Critic", ArticleKind.REVIEW)], "McRib")
         writeup = h.store.get_writeup(sid)
     finally:
         h.close()
@@ -105,9 +114,7 @@ def test_headlines_with_an_opinion_headline_among_them_say_headlines_only(
     h = make_herald(settings, clock=FixedClock(NOW))
     try:
         sources = [("Wire A", "Lohan series premieres."), ("Columns C", "Lohan's absorbing show.")]
-        sid = _seed_texts(h, sources, "lohan", "Lohan series premieres")
-        _label(h, sid, "Columns C", ArticleKind.OPINION)
-        write(h, story_ids=[sid])
+        sid = _written(h, sources, [("Columns C", ArticleKind.OPINION)], "Lohan series premieres")
         writeup = h.store.get_writeup(sid)
     finally:
         h.close()

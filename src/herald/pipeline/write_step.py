@@ -264,9 +264,7 @@ def source_docs(
     sentences are their writers' judgement (``herald.extract.kind``)."""
     best: dict[str, tuple[Article, str]] = {}
     for a in articles:
-        if a.duplicate_of is not None or len(a.body) < MIN_SOURCE_CHARS:
-            continue
-        if a.kind is not ArticleKind.NEWS:
+        if not _has_text(a) or a.kind is not ArticleKind.NEWS:
             continue
         text = boilerplate.strip(a.body)
         if len(text) < MIN_SOURCE_CHARS:
@@ -339,12 +337,15 @@ def _writeup(
     return _published(now, story, checked, digest, docs)
 
 
+def _has_text(a: Article) -> bool:
+    """Whether an article is an original with enough text to write from."""
+    return a.duplicate_of is None and len(a.body) >= MIN_SOURCE_CHARS
+
+
 def _no_text_reason(articles: Sequence[Article]) -> str:
     """Why fewer than two outlets' texts could be written from: opinion pieces and reviews
     when two or more outlets' texts are there, else headlines only."""
-    with_text = {
-        a.outlet for a in articles if a.duplicate_of is None and len(a.body) >= MIN_SOURCE_CHARS
-    }
+    with_text = {a.outlet for a in articles if _has_text(a)}
     if len(with_text) >= 2 and any(a.kind is not ArticleKind.NEWS for a in articles):
         return (
             "Fewer than two publishers' news reporting is available (the rest of the "
