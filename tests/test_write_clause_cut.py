@@ -143,6 +143,12 @@ def test_a_headline_cut_short_by_its_feed_loses_its_unfinished_phrase() -> None:
     # A garbled demo headline: the cut never ends on a stopword ("is shown in this").
     persky = "Santa Clara County Superior Court Judge Aaron Persky is shown in this this June…"
     assert not whole_title(persky).endswith(" this")
+    # The feed cut the phrase the last word needs: "was obsessed" says something else.
+    alcorn = (
+        "Police say a Pittsburgh elementary school teacher who resigned this month was "
+        "obsessed with…"
+    )
+    assert whole_title(alcorn) == alcorn
 
 
 def test_a_restrictive_participle_phrase_stays() -> None:
@@ -169,6 +175,13 @@ def test_a_cut_between_words_drops_what_the_cut_split() -> None:
     assert trim_dangling(dole, dole.index(" that")).endswith("he doesn't believe")
     cargo = "The airline said quarterly revenue in its cargo business fell by 5 percent."
     assert trim_dangling(cargo, cargo.index(" by 5")).endswith("business fell")
+    # A demo headline: "...a campaign to get Gov. Nikki Haley" without what she is to do.
+    colbert = (
+        "Stephen Colbert has launched a Twitter campaign to get South Carolina Gov. Nikki "
+        "Haley to appoint him to replace Sen. Jim DeMint."
+    )
+    cut = trim_dangling(colbert, colbert.index(" to appoint"))
+    assert cut == "Stephen Colbert has launched a Twitter campaign"
 
 
 def test_an_appositive_is_one_whole_phrase_not_a_lists_first_item() -> None:

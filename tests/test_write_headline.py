@@ -270,6 +270,9 @@ def test_a_lead_cut_inside_its_subject_gives_way_to_the_next_sentence() -> None:
     other = "Potential jurors in Santa Clara County are refusing to serve in the judge's courtroom."
     assert headline([], lead, others=[other]) == other.removesuffix(".")
     assert headline([], lead) == compress(lead, 14)  # nothing better: the cut stands
+    # the demo's: a quotation is someone's words, not Herald's headline
+    quote = "\"I can't be here, I'm so upset,\" one juror told the judge while jurors were picked."
+    assert headline([], lead, others=[quote, other]) == other.removesuffix(".")
     # the demo's: a cut that ends on its main verb lost what the verb needs ("... filed")
     actress = (
         "An adult film actress who has said she had sex with Donald Trump filed a lawsuit Tuesday "

@@ -195,6 +195,8 @@ def _droppable(doc: Any, end: int, fragment: int) -> bool:
     ("...created an oxide-derived copper catalyst that…" parses "that" as the object)."""
     for token in doc[end:]:
         if token.i == fragment and (token.is_stop or token.pos_ in _FUNCTION_WORDS):
+            if _needed(token):  # "was obsessed with…": the phrase the word needs is cut off
+                return False
             continue
         top = token
         while top.head.i >= end and top.head.i != top.i:
@@ -208,13 +210,19 @@ _RELATIVIZERS = frozenset({"that", "which", "who", "whom", "whose", "where", "wh
 _FUNCTION_WORDS = frozenset({"ADP", "AUX", "CCONJ", "DET", "PART", "PRON", "SCONJ"})
 
 
+def _needed(token: Any) -> bool:
+    """Whether ``token`` is a preposition the word it hangs from needs: "was involved in a
+    hit-and-run", "was charged with murder", "was obsessed with one of her students"."""
+    return token.dep_ == "prep" and token.lower_ in _NEEDS_PREPOSITION.get(token.head.lower_, ())
+
+
 def _optional(token: Any) -> bool:
     if token.dep_ == "npadvmod":  # "on Sunday" may go, "a day" may not
         return bool(_WHEN.match(token.text))
     if token.dep_ == "prep" and token.lower_ == "of" and token.head.pos_ in _NOMINALS:
         return False  # "charges of child luring", "hundreds of agencies": the noun's argument
-    if token.dep_ == "prep" and token.lower_ in _NEEDS_PREPOSITION.get(token.head.lower_, ()):
-        return False  # "was involved in a hit-and-run", "was charged with murder"
+    if _needed(token):
+        return False
     if token.dep_ == "prep" and token.lower_ == "from" and _prevents(token):
         return False  # "bars her from discussing it": what the verb prevents
     if token.dep_ in ("relcl", "acl"):  # only ", which/who ...": "the memo that ..." and
@@ -257,6 +265,8 @@ def _dangles(token: Any, end: int, cut_at: int) -> bool:
         return False  # believe [...]" keeps what he does not believe, not "Bob Dole says"
     if token.head.i >= end or token.pos_ in _FUNCTION_POS:
         return True
+    if _verb_cut_from_its_clause(token.head, cut_at):
+        return True  # "a campaign to get Gov. Nikki Haley [to appoint him]": get her to do what?
     bare_participle = token.tag_ == "VBN" and not any(
         c.dep_ in ("aux", "auxpass") for c in token.children
     )
@@ -268,6 +278,15 @@ def _dangles(token: Any, end: int, cut_at: int) -> bool:
     if token.dep_ == "xcomp":  # "were attempting to climb [Everest]" reads whole
         return False
     return any(c.dep_ in _COMPLEMENTS for c in cut_off)  # "letters labeled [...]"
+
+
+def _verb_cut_from_its_clause(head: Any, cut_at: int) -> bool:
+    """Whether ``head`` is a verb below the main one whose clausal complement was cut off:
+    "...launched a campaign to get Gov. Nikki Haley [to appoint him]" asks her nothing, while
+    "Bob Dole says he doesn't believe [...]" (the main verb's own phrase) reads whole."""
+    if head.pos_ not in _VERBS or head.dep_ == "ROOT":
+        return False
+    return any(c.dep_ in ("ccomp", "xcomp") and c.i >= cut_at for c in head.children)
 
 
 def is_appositive(text: str, start: int, end: int) -> bool:

@@ -70,6 +70,7 @@ _PRONOUN_START = re.compile(
     r"^(?:He|She|It|They|This|That|These|Those|His|Her|Their|Its|Him|Them|We|I|You)\b"
 )
 _OBJECT_PRONOUNS = frozenset({"me", "him", "it", "us", "them", "themselves", "himself", "herself"})
+_QUOTATION_OPENING = re.compile(r"^\s*[\"“‘']")
 _TRUNCATED = re.compile(r"(?:…|\.\.\.)\s*$")
 # A leading time or place phrase, or (when the sentence is too long to keep it) a leading
 # subordinate clause whose main clause follows the comma: "When his five souls roll up to their
@@ -176,11 +177,14 @@ def headline(
     lead cut between words, or the next sentence's when the lead's has no verb left (a long
     subject cut short: "At least 10 prospective jurors who oppose Judge Aaron Persky's
     decision") or ends on its verb ("... filed"); when none says something, the first without
-    a pronoun."""
+    a pronoun. A sentence opening with a quotation is no headline: a headline is Herald's
+    own neutral statement, not someone's words ('"I can't be here, I'm so upset," one juror
+    told the judge')."""
     cleaned = [clean_title(title, outlets) for title in titles]
     for title in [*cleaned, *(whole_title(t) for t in cleaned if is_truncated(t))]:
         if usable_title(title):
             return title
+    others = [s for s in others if not _QUOTATION_OPENING.match(s)]  # someone's words
     sentences = [lead, *others]
     for sentence in sentences:
         whole = "" if speaks_in_first_person(sentence) else _whole_headline(sentence)
