@@ -573,6 +573,53 @@ def test_a_sentence_between_two_of_someones_own_is_theirs_not_heralds() -> None:
     assert "The coach spoke to reporters after practice on Monday." in texts
 
 
+def test_a_sentence_inside_a_quotation_running_over_sentences_is_not_heralds() -> None:
+    # the demo published "The conversation is going in a positive way." from the middle of
+    # Megan Rapinoe's answer in an interview (too long to be kept as one quotation), without
+    # its quotation marks or speaker
+    answer = (
+        "Rapinoe spoke to reporters on Wednesday after the match in Maryland.\n\n"
+        "“I have not been able to connect with Colin, but I have talked to a few other "
+        "activists leading the charge this week. Ultimately, the conversation is going in a "
+        "positive way. Even the conversations I have with my family help me. Overall, the "
+        "response has been good. Obviously there is some negative going on. Keep it positive.”"
+        "\n\nThe Spirit said the anthem was played while the teams were in the locker room."
+    )
+    when = datetime(2024, 12, 20, tzinfo=UTC)
+    texts = [c.text for c in candidates([SourceDoc(0, "Outlet", "u", "t", answer, when)])]
+    assert not [t for t in texts if "positive way" in t]
+    assert "Rapinoe spoke to reporters on Wednesday after the match in Maryland." in texts
+    assert any(t.startswith("The Spirit said the anthem was played") for t in texts)
+
+
+def test_a_paragraph_introduced_by_a_colon_is_an_excerpt_not_heralds() -> None:
+    # the demo published a lawsuit's allegation as a fact: "Ms. Clifford began an intimate
+    # relationship with Mr. Trump in the Summer of 2006 in Lake Tahoe..."
+    column = (
+        "Stephanie Clifford filed a lawsuit in Los Angeles on Tuesday against the president.\n\n"
+        "The lawsuit describes the relationship in the first paragraph of its background:\n\n"
+        "Ms. Clifford began an intimate relationship with Mr. Trump in the Summer of 2006 in "
+        "Lake Tahoe and continued her relationship with Mr. Trump well into the year 2007.\n\n"
+        "Trump's attorney Michael Cohen has denied there was ever an affair."
+    )
+    when = datetime(2024, 12, 20, tzinfo=UTC)
+    texts = [c.text for c in candidates([SourceDoc(0, "Outlet", "u", "t", column, when)])]
+    assert not [t for t in texts if "Lake Tahoe" in t]
+    assert "Trump's attorney Michael Cohen has denied there was ever an affair." in texts
+    assert texts[0].startswith("Stephanie Clifford filed a lawsuit")
+    # a colon before a picture or closing a quotation introduces no one's words (real
+    # Multi-News sources: the outlet's own reporting follows)
+    report = (
+        "Police released two photos of the suspect on Wednesday. You can see the photos below:"
+        "\n\nThe photos were taken from Libby German's phone, police said.\n\n"
+        'The minister said: "They all have very significant health risks."\n\n'
+        "The decision came after a court struck down the laws banning certain drugs."
+    )
+    texts = [c.text for c in candidates([SourceDoc(0, "Outlet", "u", "t", report, when)])]
+    assert "The photos were taken from Libby German's phone, police said." in texts
+    assert "The decision came after a court struck down the laws banning certain drugs." in texts
+
+
 def test_a_review_or_a_column_gives_no_sentence_at_all() -> None:
     # the demo's "First reactions to the president's big jobs speech": every sentence of a
     # column is its writer's reading, also the ones without a verdict word
@@ -597,3 +644,4 @@ def test_a_review_or_a_column_gives_no_sentence_at_all() -> None:
         "MPAA Rating: R. Running time: 91 MIN."
     )
     assert candidates([SourceDoc(0, "Outlet", "u", "t", review, when)]) == []
+

@@ -82,6 +82,19 @@ _CLAUSE_WORDS = frozenset(
         "Had",
     }
 )  # fmt: skip
+# A sentence introducing a block of someone's words or of a document (see _introduces).
+_INTRODUCES_WORDS = re.compile(
+    r"\b(?:said|says|say|wrote|writes|write|reads?|stated?|states|added|adds|told|tells|"
+    r"tweeted|posted|announced|announces|declared|declares|explained|explains|testified|"
+    r"alleges|alleged|claims|claimed|continued|continues|statement|letter|lawsuit|suit|"
+    r"complaint|filing|indictment|affidavit|memo|email|e-mail|tweet|post|excerpts?|"
+    r"transcript|release|ruling|verdict|decision|order|opinion|petition|remarks|speech)\b",
+    re.IGNORECASE,
+)
+_INTRODUCES_MEDIA = re.compile(
+    r"\b(?:below|above|watch|listen|video|photos?|pictures?|images?|clip|gallery)\b",
+    re.IGNORECASE,
+)
 _CLOSING_QUOTE = re.compile('[”"]')
 _OPENING_QUOTE = re.compile('[“"]')
 # "we" and "our" likewise: a family's statement, an op-ed, a magazine's "our list" ("us" in
@@ -276,7 +289,7 @@ def _source_candidates(doc: int, body: str) -> list[Candidate]:
     sentences = _sentences(body)
     if _REVIEW_CREDITS.search(body) or _commentary(sentences):
         return out
-    voiced = _in_someones_voice(sentences)
+    voiced = _in_someones_voice(sentences) | _inside_quotations(sentences) | _excerpts(sentences)
     evidence = _gender_evidence(sentences)
     subject: _Subject | None = None
     for position, (para_index, raw, named) in enumerate(sentences):
@@ -288,7 +301,7 @@ def _source_candidates(doc: int, body: str) -> list[Candidate]:
         if pronoun and subject and _agrees(evidence.get(subject.name), pronoun):
             person = subject.person()
             people = [person] if person else []
-        theirs = position in voiced  # someone's words, not Herald's to say
+        theirs = position in voiced  # someone's words, not Herald's to say unquoted
         candidate = None if theirs else _make(doc, position, para_index, raw, sentence, people)
         if candidate is not None:
             out.append(candidate)
@@ -362,7 +375,46 @@ def speaks_in_first_person(sentence: str) -> bool:
 def _outside_quotes(sentences: Sequence[tuple[int, str, list[str]]]) -> list[str]:
     """Each sentence's words outside quotation marks, where a quotation may run on over
     sentences of its paragraph ('"We are ready. We will win," he said.')."""
-    out: list[str] = []
+    return ["" if text is None else text for text in _quotation_runs(sentences)]
+
+
+def _inside_quotations(sentences: Sequence[tuple[int, str, list[str]]]) -> set[int]:
+    """The sentences wholly inside a quotation that opened in an earlier sentence of their
+    paragraph: '"I have talked to a few activists. Ultimately, the conversation is going in
+    a positive way. Keep it positive."' Without their quotation marks and speaker they would
+    read as Herald's own words."""
+    return {i for i, text in enumerate(_quotation_runs(sentences)) if text is None}
+
+
+def _excerpts(sentences: Sequence[tuple[int, str, list[str]]]) -> set[int]:
+    """The sentences of a paragraph introduced by a colon ending the paragraph before: an
+    excerpt of a document or a statement printed as a block ("...the lawsuit itself announces
+    the nature of the relationship in the first paragraph of the suit's factual background:"
+    then "Ms. Clifford began an intimate relationship with Mr. Trump..."). They are the
+    document's words, an allegation or a claim, not facts Herald may state as its own."""
+    last_of: dict[int, str] = {}
+    for para, raw, _ in sentences:
+        last_of[para] = raw
+    return {i for i, (para, _, _) in enumerate(sentences) if _introduces(last_of.get(para - 1, ""))}
+
+
+def _introduces(sentence: str) -> bool:
+    """Whether ``sentence`` ends with a colon introducing someone's words or a document's
+    ("The statement read:", "...the lawsuit itself announces the nature of the relationship
+    in ... its factual background:"), not a picture, a video or a list ("You can see the
+    photos below:", "Here's what you need to know:", "...suffered an embarrassing breach:")."""
+    outside = nlp.unquoted(sentence)
+    return (
+        sentence.rstrip().endswith(":")  # not 'he said: "They all have risks."'
+        and bool(_INTRODUCES_WORDS.search(outside))
+        and not _INTRODUCES_MEDIA.search(outside)
+    )
+
+
+def _quotation_runs(sentences: Sequence[tuple[int, str, list[str]]]) -> list[str | None]:
+    """Each sentence's words outside quotation marks, ``None`` for a sentence wholly inside a
+    quotation running on from an earlier sentence of its paragraph."""
+    out: list[str | None] = []
     paragraph, still_open = -1, False
     for para, raw, _ in sentences:
         if para != paragraph:
@@ -371,7 +423,7 @@ def _outside_quotes(sentences: Sequence[tuple[int, str, list[str]]]) -> list[str
         if still_open:
             closing = _CLOSING_QUOTE.search(text)
             if closing is None:
-                out.append("")
+                out.append(None)
                 continue
             text, still_open = text[closing.end() :], False
         outside = nlp.unquoted(text)
