@@ -645,3 +645,23 @@ def test_a_review_or_a_column_gives_no_sentence_at_all() -> None:
     )
     assert candidates([SourceDoc(0, "Outlet", "u", "t", review, when)]) == []
 
+
+def test_the_lead_is_a_sources_own_lead_among_the_most_central_sentences() -> None:
+    # the demo led with "The infant's mother was waiting with the stroller on the 23rd
+    # floor...", the second sentence of the AP's story, above that story's own lead
+    def cand(doc: int, position: int, text: str, quote: bool = False) -> Candidate:
+        return Candidate(doc, position, 0, text, text, len(text.split()), quote, False)
+
+    cands = [
+        cand(0, 0, "A 6-week-old baby died Thursday when her stroller plunged down a shaft."),
+        cand(0, 1, "The infant's mother was waiting with the stroller on the 23rd floor."),
+        cand(1, 0, "\"I can't believe it,\" said the little girl's grandfather.", quote=True),
+        cand(1, 1, "Areej was pronounced dead a short time later at Coney Island Hospital."),
+        cand(1, 2, "The elevator passed an inspection in January, the buildings department said."),
+    ]
+    assert ranking.arrange(cands, [1, 2, 0, 3])[0] == 0
+    # a source's lead that is a quotation does not lead; without a source's lead among the
+    # first chosen, the first that is no quotation leads
+    assert ranking.arrange(cands, [2, 3, 1])[0] == 3
+    # nor when the source's lead is not among the first four chosen
+    assert ranking.arrange(cands, [1, 3, 2, 4, 0])[0] == 1
