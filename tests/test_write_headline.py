@@ -273,6 +273,11 @@ def test_a_lead_cut_inside_its_subject_gives_way_to_the_next_sentence() -> None:
     # the demo's: a quotation is someone's words, not Herald's headline
     quote = "\"I can't be here, I'm so upset,\" one juror told the judge while jurors were picked."
     assert headline([], lead, others=[quote, other]) == other.removesuffix(".")
+    said = (
+        'Another prospective juror stood up and said, "I can\'t believe what you did," '
+        "referring to the six-month county jail sentence Persky handed to Turner last year."
+    )
+    assert headline([], lead, others=[said, other]) == other.removesuffix(".")
     # the demo's: a cut that ends on its main verb lost what the verb needs ("... filed")
     actress = (
         "An adult film actress who has said she had sex with Donald Trump filed a lawsuit Tuesday "

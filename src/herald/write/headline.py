@@ -70,7 +70,9 @@ _PRONOUN_START = re.compile(
     r"^(?:He|She|It|They|This|That|These|Those|His|Her|Their|Its|Him|Them|We|I|You)\b"
 )
 _OBJECT_PRONOUNS = frozenset({"me", "him", "it", "us", "them", "themselves", "himself", "herself"})
-_QUOTATION_OPENING = re.compile(r"^\s*[\"“‘']")
+_QUOTATION_OPENING = re.compile(r"^\s*[\"“]")
+_QUOTATION_CUT = re.compile(r"[,;:]\s*[\"”]$")  # 'said, "I can't believe what you did,"'
+
 _TRUNCATED = re.compile(r"(?:…|\.\.\.)\s*$")
 # A leading time or place phrase, or (when the sentence is too long to keep it) a leading
 # subordinate clause whose main clause follows the comma: "When his five souls roll up to their
@@ -177,24 +179,29 @@ def headline(
     lead cut between words, or the next sentence's when the lead's has no verb left (a long
     subject cut short: "At least 10 prospective jurors who oppose Judge Aaron Persky's
     decision") or ends on its verb ("... filed"); when none says something, the first without
-    a pronoun. A sentence opening with a quotation is no headline: a headline is Herald's
-    own neutral statement, not someone's words ('"I can't be here, I'm so upset," one juror
-    told the judge')."""
+    a pronoun. A headline is Herald's own neutral statement, not someone's words: a
+    sentence opening with a quotation gives one only when no other sentence does ('"I can't
+    be here, I'm so upset," one juror told the judge'), and no cut ends on a quotation
+    ('Another prospective juror stood up and said, "I can't believe what you did,"')."""
     cleaned = [clean_title(title, outlets) for title in titles]
     for title in [*cleaned, *(whole_title(t) for t in cleaned if is_truncated(t))]:
         if usable_title(title):
             return title
-    others = [s for s in others if not _QUOTATION_OPENING.match(s)]  # someone's words
-    sentences = [lead, *others]
-    for sentence in sentences:
+    statements = [s for s in others if not _QUOTATION_OPENING.match(s)]  # not someone's words
+    for sentence in [lead, *statements]:
         whole = "" if speaks_in_first_person(sentence) else _whole_headline(sentence)
         if whole:  # a source's "our system" is not Herald's to headline
             return whole
     first = compress(lead, MAX_HEADLINE_WORDS)
     if _says_something(first, lead):
         return first
+    sentences = [lead, *others]
     found = [first, *(compress(sentence, MAX_HEADLINE_WORDS) for sentence in others)]
-    named = [(h, s) for h, s in zip(found, sentences, strict=True) if not _PRONOUN_START.match(h)]
+    named = [
+        (h, s)
+        for h, s in zip(found, sentences, strict=True)
+        if not (_PRONOUN_START.match(h) or _QUOTATION_CUT.search(h))
+    ]
     return next((h for h, s in named if _has_verb(h, s)), named[0][0] if named else first)
 
 
@@ -209,9 +216,12 @@ def _whole_headline(sentence: str) -> str:
 
 
 def _says_something(head: str, sentence: str) -> bool:
-    """A headline made from a sentence names who does what: it opens with no pronoun and its
-    main word, by the parser, is a verb (see :func:`_has_verb`)."""
-    return not _PRONOUN_START.match(head) and _has_verb(head, sentence)
+    """A headline made from a sentence names who does what: it opens with no pronoun, does
+    not end on a quotation cut from what followed it, and its main word, by the parser, is a
+    verb (see :func:`_has_verb`)."""
+    if _PRONOUN_START.match(head) or _QUOTATION_CUT.search(head):
+        return False
+    return _has_verb(head, sentence)
 
 
 def _has_verb(head: str, sentence: str) -> bool:
