@@ -620,6 +620,25 @@ def test_a_paragraph_introduced_by_a_colon_is_an_excerpt_not_heralds() -> None:
     assert "The decision came after a court struck down the laws banning certain drugs." in texts
 
 
+def test_a_headline_printed_above_the_text_is_no_sentence_but_a_lead_is() -> None:
+    # the demo published "Northwestern football players win pivotal union case." as a sentence
+    when = datetime(2024, 12, 20, tzinfo=UTC)
+    title = "Northwestern football players win pivotal union case"
+    body = (
+        f"{title}\n\n{title}.\n\nNorthwestern University football players on scholarship are "
+        "employees of the school, an official of the National Labor Relations Board ruled "
+        "Wednesday."
+    )
+    texts = [c.text for c in candidates([SourceDoc(0, "Outlet", "u", title, body, when)])]
+    assert f"{title}." not in texts
+    assert texts[0].startswith("Northwestern University football players on scholarship")
+    # the demo's Us Weekly item: the feed's title is the article's lead, which stays
+    lead = "LFO singer Devin Lima died on Wednesday, November 21, Us Weekly confirms"
+    body = f"{lead}\n\n{lead}. He was 41.\n\nThe group is best known for a 1999 single."
+    texts = [c.text for c in candidates([SourceDoc(0, "Us Weekly", "u", lead, body, when)])]
+    assert texts[0] == f"{lead}."
+
+
 def test_a_review_or_a_column_gives_no_sentence_at_all() -> None:
     # the demo's "First reactions to the president's big jobs speech": every sentence of a
     # column is its writer's reading, also the ones without a verdict word

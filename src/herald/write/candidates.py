@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ COMMENTARY_MIN = 3  # sentences of a source that argue or judge: a review or a c
 COMMENTARY_SHARE = 0.1
 VOICE_GAP = 3  # sentences between two of a source's first-person ones that are theirs too
 MAX_CANDIDATES_PER_SOURCE = 40  # bounds embedding time; costs ~0.05 ROUGE-1 on Multi-News
+MAX_PRINTED_HEADLINE_WORDS = 14  # a headline printed above the text is at most this long
 
 _DATELINE_PREFIX = re.compile(
     r"^(?:\(CNN\)\s*(?:[—–-]{1,2}\s*)?|[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Z][A-Za-z0-9. ]{1,30})?\s*"
@@ -242,7 +244,7 @@ def candidates(sources: Sequence[SourceDoc]) -> list[Candidate]:
     """Every usable sentence of every source, in source order."""
     out: list[Candidate] = []
     for index, source in enumerate(sources):
-        out.extend(_source_candidates(index, source.text))
+        out.extend(_source_candidates(index, source.text, source.title))
     return out
 
 
@@ -284,12 +286,13 @@ def _person(name: str, text: str) -> str | None:
     return name
 
 
-def _source_candidates(doc: int, body: str) -> list[Candidate]:
+def _source_candidates(doc: int, body: str, title: str = "") -> list[Candidate]:
     out: list[Candidate] = []
     sentences = _sentences(body)
     if _REVIEW_CREDITS.search(body) or _commentary(sentences):
         return out
     voiced = _in_someones_voice(sentences) | _inside_quotations(sentences) | _excerpts(sentences)
+    printed = _printed_headlines(sentences, title)
     evidence = _gender_evidence(sentences)
     subject: _Subject | None = None
     for position, (para_index, raw, named) in enumerate(sentences):
@@ -302,7 +305,8 @@ def _source_candidates(doc: int, body: str) -> list[Candidate]:
             person = subject.person()
             people = [person] if person else []
         theirs = position in voiced  # someone's words, not Herald's to say unquoted
-        candidate = None if theirs else _make(doc, position, para_index, raw, sentence, people)
+        skip = theirs or position in printed
+        candidate = None if skip else _make(doc, position, para_index, raw, sentence, people)
         if candidate is not None:
             out.append(candidate)
         subject = _next_subject(raw, named, subject, bool(pronoun))
@@ -384,6 +388,23 @@ def _inside_quotations(sentences: Sequence[tuple[int, str, list[str]]]) -> set[i
     a positive way. Keep it positive."' Without their quotation marks and speaker they would
     read as Herald's own words."""
     return {i for i, text in enumerate(_quotation_runs(sentences)) if text is None}
+
+
+def _printed_headlines(sentences: Sequence[tuple[int, str, list[str]]], title: str) -> set[int]:
+    """The source's headline printed above its text as a paragraph of its own ("Northwestern
+    football players win pivotal union case."): a title, not a sentence of the article. Not
+    a lead that its feed also gave as the title, sharing its paragraph with the story ("LFO
+    singer Devin Lima died on Wednesday, November 21, Us Weekly confirms. He was 41."), nor
+    one longer than a headline (a one-sentence wire lead)."""
+    headline = tuple(nlp.lower_terms(title))
+    if not headline or len(headline) > MAX_PRINTED_HEADLINE_WORDS:
+        return set()
+    per_paragraph = Counter(para for para, _, _ in sentences)
+    return {
+        i
+        for i, (para, raw, _) in enumerate(sentences)
+        if per_paragraph[para] == 1 and tuple(nlp.lower_terms(raw)) == headline
+    }
 
 
 def _excerpts(sentences: Sequence[tuple[int, str, list[str]]]) -> set[int]:
