@@ -163,6 +163,18 @@ def test_a_long_sentence_loses_its_leading_subordinate_clause_not_its_main_claus
         "with some back story involving Mia, her drug addiction and issues with her brother."
     )
     assert compress(review, 14).startswith("He continues to keep his foot on the brake")
+    # but not when the clause names whom the rest only calls "her" (the demo's)
+    rescue = (
+        "When 6-week-old Areej Ali's body was pulled from the roof of a balky Brooklyn "
+        "elevator, a would-be rescuer used two fingers to perform CPR on her tiny chest."
+    )
+    assert compress(rescue, 14).startswith("When 6-week-old Areej Ali's body")
+    # and the clause alone says nothing as a headline: the next sentence gives one
+    baby = (
+        "A 6-week-old baby died Thursday when her stroller accidentally plunged down an empty "
+        "elevator shaft in a Brooklyn building."
+    )
+    assert headline([], rescue, others=[baby]).startswith("A 6-week-old baby died Thursday")
     # As a headline "He continues..." says nobody: the next sentence's main clause is used.
     nxt = "The remake of The Evil Dead, Sam Raimi's 1981 horror film, opens in cinemas on Friday."
     assert headline([], review, others=[nxt]).startswith("The remake of The Evil Dead")

@@ -51,6 +51,9 @@ _CONDITIONS = frozenset({"if", "unless", "until", "whether", "should", "were", "
 _SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj", "expl"})
 _VERBS = frozenset({"VERB", "AUX"})
 _CLAUSES = frozenset({"advcl", "conj", "cc", "punct", "parataxis", "npadvmod", "relcl"})
+_THIRD_PERSON = frozenset(
+    {"he", "she", "him", "her", "his", "hers", "they", "them", "their", "it", "its"}
+)
 _OBJECTS = frozenset({"me", "him", "her", "it", "us", "them", "himself", "herself", "themselves"})
 _ON_THE_VERB = frozenset({"prt", "advmod", "neg", "npadvmod"})
 _NOUN_ROLES = frozenset({"nsubj", "nsubjpass", "dobj", "pobj", "attr", "appos", "dative", "oprd"})
@@ -163,8 +166,18 @@ def _after_opening(doc: Any, root: Any) -> int:
             return 0
         comma: int = child.right_edge.i + 1
         if comma < subject.left_edge.i and doc[comma].text == ",":
-            return comma + 1
+            return 0 if _refers_back(doc, comma) else comma + 1
     return 0
+
+
+def _refers_back(doc: Any, comma: int) -> bool:
+    """Whether the opening phrase before ``comma`` names someone whom the rest only calls
+    "he", "her", "their"...: "When 6-week-old Areej Ali's body was pulled from the elevator, a
+    rescuer performed CPR on her tiny chest" without its opening says "her" of nobody."""
+    opening, rest = doc[:comma], doc[comma + 1 :]
+    if not any(t.pos_ == "PROPN" for t in opening) or any(t.pos_ == "PROPN" for t in rest):
+        return False
+    return any(t.lower_ in _THIRD_PERSON for t in rest)
 
 
 def _clean_end(doc: Any, end: int) -> bool:

@@ -88,6 +88,8 @@ _SUBORDINATE_CLAUSE = re.compile(
 # after the opening name ("Sid Ahmed Ghlam, a 24-year-old Algerian national, was detained"),
 # and a time or place phrase opening a "that" clause ("alleges that on a recent trip to
 # Toronto, Humphries contacted"), so that the cut keeps the verb.
+_NAME = re.compile(r"\b[A-Z][a-z]+")
+_REFERS_BACK = re.compile(r"\b(?:he|she|him|her|his|hers|they|them|their|it|its)\b", re.I)
 _APPOSITIVE = re.compile(
     r"^((?:[A-Z][\w'’.-]*\s){0,3}[A-Z][\w'’.-]*), (?:a|an|the|who|whose)\b[^,]{2,80}, (?=[a-z])"
 )
@@ -231,6 +233,8 @@ def _has_verb(head: str, sentence: str) -> bool:
     roots = [t for t in doc if t.dep_ == "ROOT"]
     if not roots or roots[0].pos_ not in {"VERB", "AUX"}:
         return False
+    if any(c.dep_ == "mark" for c in roots[0].children):
+        return False  # a clause without its main clause: "When Areej Ali's body was pulled"
     words = [t for t in doc if not t.is_punct]
     cut = nlp.word_count(head) < nlp.word_count(sentence)
     return not (cut and words and words[-1].i == roots[0].i)
@@ -248,13 +252,27 @@ def compress(
     text = _WIRE_PREFIX.sub("", nlp.normalize_space(sentence))
     text = _LEADING_CLAUSE.sub("", text)
     if nlp.word_count(text) > max_words:
-        text = _SUBORDINATE_CLAUSE.sub("", text)
+        text = _without_subordinate_clause(text)
         text = _INNER_CLAUSE.sub("that ", _without_appositive(text))
     if drop_attribution and nlp.word_count(text) > max_words:
         text = _ATTRIBUTION.sub("", text)
     text = text.rstrip(" .")
     text = text[:1].upper() + text[1:]
     return _cut(text, max_words, whole_only)
+
+
+def _without_subordinate_clause(text: str) -> str:
+    """``text`` without its leading subordinate clause, unless the clause names someone that
+    what is left only refers back to: "When 6-week-old Areej Ali's body was pulled from the
+    elevator, a rescuer performed CPR on her tiny chest" would leave "her" meaning nobody."""
+    match = _SUBORDINATE_CLAUSE.match(text)
+    if not match:
+        return text
+    clause, rest = text[: match.end()], text[match.end() :]
+    named = _NAME.findall(clause)[1:]  # not the opening "When"
+    if named and _REFERS_BACK.search(rest) and not _NAME.search(rest):
+        return text
+    return rest
 
 
 def _without_appositive(text: str) -> str:
