@@ -19,6 +19,14 @@ from herald.nlp import text as nlp
             ["The U.S. economy grew 3.5 per cent.", "Prices fell."],
         ),
         ("Troops left the U.S. The war ended.", ["Troops left the U.S.", "The war ended."]),
+        (  # the demo's: a sentence ending on "D.C." before "After"
+            "It will appeal to the NLRB in Washington, D.C. After that, it goes to the courts.",
+            [
+                "It will appeal to the NLRB in Washington, D.C.",
+                "After that, it goes to the courts.",
+            ],
+        ),
+        ("He is the U.S. Under Secretary of State.", ["He is the U.S. Under Secretary of State."]),
         (
             "He met J. K. Rowling at 3 p.m. on Friday.",
             ["He met J. K. Rowling at 3 p.m. on Friday."],

@@ -96,7 +96,9 @@ _INITIAL = re.compile(r"(?:^|[\s(])[A-Z]$")
 _SENTENCE_STARTERS = _wordset(
     """a an and as at but by for from he her his i if in it its many more most mr mrs ms my no
     now on one our she so some that the their then there these they this those to we what
-    when while who why with yet you"""
+    when while who why with yet you after before although though because since however
+    meanwhile also despite during earlier later both even instead until unlike among
+    according"""
 )
 
 _SCALE = {
