@@ -192,3 +192,26 @@ def test_an_appositive_is_one_whole_phrase_not_a_lists_first_item() -> None:
     # gardens..." to "Thomas Kinkade lighthouses and gardens...".
     painter = "Thomas Kinkade, the painter of cottages, lighthouses and gardens, died at 54."
     assert not is_appositive(painter, painter.index("the painter"), painter.index(", light"))
+
+
+def test_a_cut_never_drops_words_a_negated_verb_governs() -> None:
+    # the parser hangs "valid" from the date, so the date's phrase looked optional; counted in
+    # words (not the parser's tokens) the cut fit 14 and denied what the lawyer said
+    lead = (
+        "Ms. Clifford’s lawyer, Michael Avenatti, said that he did not consider the restraining "
+        "order, dated Feb. 27, valid, and that his client would proceed with her lawsuit."
+    )
+    cut = clause_cut(lead, 14)
+    assert cut is None or not cut.endswith("restraining order")
+    # a second clause joined by "and" is outside what is denied: it may go
+    plain = "The court did not rule on the appeal on Monday, and the lawyers said they would wait."
+    assert clause_cut(plain, 12) == "The court did not rule on the appeal on Monday"
+    # words count as a reader counts them: "Portland-area" and "$135,000" are one word each
+    bakery = (
+        "The owners of a Portland-area bakery that denied service to a same-sex couple has paid "
+        "more than $135,000 to cover a legally-binding order from the state."
+    )
+    assert clause_cut(bakery, 20) == (
+        "The owners of a Portland-area bakery that denied service to a same-sex couple has paid "
+        "more than $135,000"
+    )

@@ -132,11 +132,31 @@ def clause_cut(text: str, max_words: int, *, cut_short: bool = False) -> str | N
             and all(t.head.i < end for t in kept)  # no word kept without the word it modifies
             and _clean_end(doc, end)
             and _droppable(doc, end, len(doc) - 1 if cut_short else len(doc))
+            and not _cuts_negated(doc, start, end)
         ):
             out = str(kept.text).strip(" ,;:—-")
             if nlp.quotes_balanced(out) and out.count("(") == out.count(")"):
                 return out[:1].upper() + out[1:]
     return None
+
+
+def _cuts_negated(doc: Any, start: int, end: int) -> bool:
+    """Whether the cut drops words that a negated verb kept before ``end`` governs (other than
+    a second clause joined by "and"/"but"): what is denied may be in them. "...he did not
+    consider the restraining order[, dated Feb. 27, valid]" (the parser hangs "valid" from
+    the date) says the opposite of the source."""
+    negated = {t.head.i for t in doc[start:end] if t.dep_ == "neg"}
+    if not negated:
+        return False
+    for token in doc[end:]:
+        if token.is_punct:
+            continue
+        node = token
+        while node.head.i != node.i and node.head.i not in negated:
+            node = node.head
+        if node.head.i in negated and node.head.i != node.i and node.dep_ not in ("conj", "cc"):
+            return True
+    return False
 
 
 def _restricts(doc: Any) -> bool:
@@ -151,7 +171,9 @@ def _restricts(doc: Any) -> bool:
 
 
 def _words(span: Any) -> int:
-    return sum(1 for t in span if not t.is_punct)
+    """Words as a reader counts them (``nlp.word_count``): "Portland-area" and "$135,000" are
+    one each, not the parser's three and two tokens."""
+    return nlp.word_count(str(span.text))
 
 
 def _after_opening(doc: Any, root: Any) -> int:
