@@ -319,3 +319,25 @@ def test_a_sentence_in_a_sources_own_first_person_is_no_headline() -> None:
     news = "A Florida jury acquitted George Zimmerman on Saturday in the death of Trayvon Martin."
     made = headline((), ours, others=[news])
     assert "our" not in made.split() and "Zimmerman" in made
+
+
+def test_a_cut_that_loses_what_the_verb_said_or_opens_a_quotation_is_no_headline() -> None:
+    # Multi-News: a denial cut short claims more than the source ("not interested [in a role
+    # in the Trump administration]"), so the cut stops before it, and "Stallone suggested on
+    # Sunday" says nothing; a quotation cut open is no headline either
+    lead = (
+        "Sylvester Stallone suggested on Sunday that he was not interested in taking a top arts "
+        "leadership role in the Trump administration, including as chairman of the National "
+        "Endowment for the Arts."
+    )
+    quote = (
+        '"I am incredibly flattered to have been suggested to be involved with the National '
+        'Endowment of the Arts," Stallone said in a statement late Sunday.'
+    )
+    allies = (
+        "Republican allies of President-elect Donald J. Trump made overtures to Mr. Stallone, 70, "
+        "last week about an arts-related job, two Trump advisers said on Friday."
+    )
+    made = headline([], lead, others=[quote, allies])
+    assert made.startswith("Republican allies of President-elect Donald J. Trump made overtures")
+    assert not made.endswith("not interested")

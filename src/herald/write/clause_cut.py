@@ -76,6 +76,10 @@ _NEEDS_PREPOSITION: dict[str, frozenset[str]] = {
         ("tied related sentenced committed dedicated devoted exposed subjected entitled", "to"),
         ("similar due opposed contrary home", "to"),  # "is home [to several installations]"
         ("compared", "to with"),
+        (
+            "identified identifies identify identifying described describes regarded classified",
+            "as",
+        ),
         ("based", "on in"),
         ("known", "as for"),
         ("responsible blamed famous", "for"),
@@ -142,9 +146,10 @@ def clause_cut(text: str, max_words: int, *, cut_short: bool = False) -> str | N
 
 def _cuts_negated(doc: Any, start: int, end: int) -> bool:
     """Whether the cut drops words that a negated verb kept before ``end`` governs (other than
-    a second clause joined by "and"/"but"): what is denied may be in them. "...he did not
-    consider the restraining order[, dated Feb. 27, valid]" (the parser hangs "valid" from
-    the date) says the opposite of the source."""
+    a second clause joined by "and"/"but"): under a negation, a dropped phrase may hold what
+    is denied ("...he did not consider the restraining order[, dated Feb. 27, valid]", where
+    the parser hangs "valid" from the date), and without its modifiers a denial claims more
+    ("not interested in a role [in the administration]" is not "in any role")."""
     negated = {t.head.i for t in doc[start:end] if t.dep_ == "neg"}
     if not negated:
         return False
@@ -246,9 +251,26 @@ _FUNCTION_WORDS = frozenset({"ADP", "AUX", "CCONJ", "DET", "PART", "PRON", "SCON
 
 
 def _needed(token: Any) -> bool:
-    """Whether ``token`` is a preposition the word it hangs from needs: "was involved in a
-    hit-and-run", "was charged with murder", "was obsessed with one of her students"."""
-    return token.dep_ == "prep" and token.lower_ in _NEEDS_PREPOSITION.get(token.head.lower_, ())
+    """Whether ``token`` is a preposition that a word above it needs: "was involved in a
+    hit-and-run", "was charged with murder", "was obsessed with one of her students"; also
+    when the parser hangs it lower ("compared the marriage of same-sex couples to the marriage
+    of a brother and sister", "to" under the first "marriage"), unless the word already has
+    that preposition of its own. An adverb's phrase is needed too ("ahead of the reissue"),
+    as is the "of" of a superlative ("the largest of the monkeys")."""
+    if token.dep_ != "prep":
+        return False
+    if token.head.pos_ == "ADV" or (token.lower_ == "of" and token.head.tag_ == "JJS"):
+        return True
+    node = token.head
+    while True:
+        if token.lower_ in _NEEDS_PREPOSITION.get(node.lower_, ()):
+            return not any(
+                c.dep_ == "prep" and c.lower_ == token.lower_ and c.i < token.i
+                for c in node.children
+            )
+        if node.pos_ in _VERBS or node.pos_ == "ADJ" or node.head.i == node.i:
+            return False
+        node = node.head
 
 
 def _optional(token: Any) -> bool:
@@ -296,10 +318,16 @@ def trim_dangling(text: str, cut: int, min_words: int = 4) -> str:
 def _dangles(token: Any, end: int, cut_at: int) -> bool:
     if token.is_punct:
         return token.text not in _CLOSERS
+    if token.pos_ == "AUX" and any(
+        c.dep_ in ("acomp", "attr") and c.i >= end for c in token.children
+    ):
+        return True  # "...that he was [not interested in...]": "was" what?
     if token.head.dep_ == "ROOT" and token.dep_ in _COMPLEMENTS:  # "Bob Dole says he doesn't
         return False  # believe [...]" keeps what he does not believe, not "Bob Dole says"
     if token.head.i >= end or token.pos_ in _FUNCTION_POS:
         return True
+    if any(c.dep_ == "prep" and c.i >= end and _needed(c) for c in token.children):
+        return True  # "...unveiled two recordings ahead [of the reissue]", "not interested [in]"
     if _verb_cut_from_its_clause(token.head, cut_at):
         return True  # "a campaign to get Gov. Nikki Haley [to appoint him]": get her to do what?
     bare_participle = token.tag_ == "VBN" and not any(

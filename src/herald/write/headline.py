@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from herald.nlp import text as nlp
 from herald.nlp.furniture import (
@@ -88,6 +89,7 @@ _SUBORDINATE_CLAUSE = re.compile(
 # after the opening name ("Sid Ahmed Ghlam, a 24-year-old Algerian national, was detained"),
 # and a time or place phrase opening a "that" clause ("alleges that on a recent trip to
 # Toronto, Humphries contacted"), so that the cut keeps the verb.
+_MAIN_COMPLEMENTS = frozenset({"ccomp", "xcomp", "dobj"})
 _NAME = re.compile(r"\b[A-Z][a-z]+")
 _REFERS_BACK = re.compile(r"\b(?:he|she|him|her|his|hers|they|them|their|it|its)\b", re.I)
 _APPOSITIVE = re.compile(
@@ -203,6 +205,7 @@ def headline(
         (h, s)
         for h, s in zip(found, sentences, strict=True)
         if not (_PRONOUN_START.match(h) or _QUOTATION_CUT.search(h))
+        and nlp.quotes_balanced(h)  # '"I am incredibly flattered to have been suggested
     ]
     return next((h for h, s in named if _has_verb(h, s)), named[0][0] if named else first)
 
@@ -237,7 +240,18 @@ def _has_verb(head: str, sentence: str) -> bool:
         return False  # a clause without its main clause: "When Areej Ali's body was pulled"
     words = [t for t in doc if not t.is_punct]
     cut = nlp.word_count(head) < nlp.word_count(sentence)
+    if cut and _lost_complement(roots[0], sentence):
+        return False  # "Sylvester Stallone suggested on Sunday [that he was not interested...]"
     return not (cut and words and words[-1].i == roots[0].i)
+
+
+def _lost_complement(root: Any, sentence: str) -> bool:
+    """Whether the main verb of a cut lost the clause or object it has in ``sentence``."""
+    full = [t for t in parse(sentence) if t.dep_ == "ROOT"]
+    if not full or full[0].lower_ != root.lower_:
+        return False
+    had = {c.dep_ for c in full[0].children} & _MAIN_COMPLEMENTS
+    return bool(had) and not ({c.dep_ for c in root.children} & _MAIN_COMPLEMENTS)
 
 
 def compress(
