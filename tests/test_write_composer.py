@@ -256,6 +256,7 @@ def test_an_editors_insertion_outside_quotation_marks_is_junk(sentence: str) -> 
         "As parents we are so deeply grieved by our son’s decisions and actions.",
         "Just look at the two women who tie for first place on our list: Fey and Longoria.",
         "Updated: We've added new reports to the article.",
+        "Please let's rally around them to help ease the stress of everyday expenses.",
         "LEE: But I got together some people here.",
         "A version of this article appeared August 24, 2012, on page A11 of the newspaper.",
         # Runs of capitals outside quotation marks: gallery widgets, shouted transcripts.
@@ -637,6 +638,21 @@ def test_a_headline_printed_above_the_text_is_no_sentence_but_a_lead_is() -> Non
     body = f"{lead}\n\n{lead}. He was 41.\n\nThe group is best known for a 1999 single."
     texts = [c.text for c in candidates([SourceDoc(0, "Us Weekly", "u", lead, body, when)])]
     assert texts[0] == f"{lead}."
+
+
+def test_a_sentence_followed_by_a_photo_credit_is_a_caption() -> None:
+    # a Multi-News source opened with its picture's caption and credit
+    body = (
+        "Peter Madsen speaks to police shortly after his rescue on August 11th. Photo: Bax "
+        "Lindhardt/Scanpix\n\nDanish submarine owner Peder Madsen is to appear in a Copenhagen "
+        "court on Tuesday over the death of Swedish journalist Kim Wall."
+    )
+    when = datetime(2024, 12, 20, tzinfo=UTC)
+    texts = [c.text for c in candidates([SourceDoc(0, "The Local", "u", "", body, when)])]
+    assert texts == [
+        "Danish submarine owner Peder Madsen is to appear in a Copenhagen court on Tuesday over "
+        "the death of Swedish journalist Kim Wall."
+    ]
 
 
 def test_a_review_or_a_column_gives_no_sentence_at_all() -> None:

@@ -97,11 +97,15 @@ _INTRODUCES_MEDIA = re.compile(
     r"\b(?:below|above|watch|listen|video|photos?|pictures?|images?|clip|gallery)\b",
     re.IGNORECASE,
 )
+_PHOTO_CREDIT = re.compile(
+    r"^\(?(?:Photo(?:graph)?s?|Image|Picture|Pictured)\s*(?::|by\b|credit\b)", re.IGNORECASE
+)
 _CLOSING_QUOTE = re.compile('[”"]')
 _OPENING_QUOTE = re.compile('[“"]')
-# "we" and "our" likewise: a family's statement, an op-ed, a magazine's "our list" ("us" in
-# lower case only: "US" is a country, "Us Weekly" a magazine)
-_PLURAL_WORDS = r"[Ww]e|[Ww]e['’](?:re|ve|ll|d)|us|[Oo]urs?|[Oo]urselves"
+# "we" and "our" likewise: a family's statement, an op-ed, a magazine's "our list", a
+# fundraiser's "Let's help the Kleins" ("us" in lower case only: "US" is a country, "Us
+# Weekly" a magazine)
+_PLURAL_WORDS = r"[Ww]e|[Ww]e['’](?:re|ve|ll|d)|us|[Oo]urs?|[Oo]urselves|[Ll]et['’]s"
 _PLURAL = re.compile(rf"\b(?:{_PLURAL_WORDS})\b")
 _FIRST_PERSON = re.compile(
     rf"\bI(?:['’](?:m|ve|d|ll))?\b|\b(?:[Mm]e|[Mm]y|[Mm]yself|{_PLURAL_WORDS})\b"
@@ -292,7 +296,7 @@ def _source_candidates(doc: int, body: str, title: str = "") -> list[Candidate]:
     if _REVIEW_CREDITS.search(body) or _commentary(sentences):
         return out
     voiced = _in_someones_voice(sentences) | _inside_quotations(sentences) | _excerpts(sentences)
-    printed = _printed_headlines(sentences, title)
+    printed = _printed_headlines(sentences, title) | _captions_before_credits(sentences)
     evidence = _gender_evidence(sentences)
     subject: _Subject | None = None
     for position, (para_index, raw, named) in enumerate(sentences):
@@ -388,6 +392,17 @@ def _inside_quotations(sentences: Sequence[tuple[int, str, list[str]]]) -> set[i
     a positive way. Keep it positive."' Without their quotation marks and speaker they would
     read as Herald's own words."""
     return {i for i, text in enumerate(_quotation_runs(sentences)) if text is None}
+
+
+def _captions_before_credits(sentences: Sequence[tuple[int, str, list[str]]]) -> set[int]:
+    """The sentences followed in their paragraph by a photo credit: a picture's caption
+    ("Peter Madsen speaks to police shortly after his rescue on August 11th." then "Photo: Bax
+    Lindhardt/Scanpix"), not reporting."""
+    return {
+        i
+        for i, ((para, _, _), (after, credit, _)) in enumerate(itertools.pairwise(sentences))
+        if para == after and _PHOTO_CREDIT.match(credit)
+    }
 
 
 def _printed_headlines(sentences: Sequence[tuple[int, str, list[str]]], title: str) -> set[int]:
