@@ -553,6 +553,12 @@ def test_a_sources_stance_opening_a_sentence_is_not_heralds() -> None:
     assert fix_opening(kept, []) == (kept, False)
 
 
+def _texts(body: str, title: str = "t", outlet: str = "Outlet") -> list[str]:
+    """The candidate sentences of one source with ``body``."""
+    when = datetime(2024, 12, 20, tzinfo=UTC)
+    return [c.text for c in candidates([SourceDoc(0, outlet, "u", title, body, when)])]
+
+
 def test_a_sentence_between_two_of_someones_own_is_theirs_not_heralds() -> None:
     # the demo published "The judge conducted the trial in a professional manner." from the
     # transcript of a president's remarks, in Herald's own voice
@@ -564,8 +570,7 @@ def test_a_sentence_between_two_of_someones_own_is_theirs_not_heralds() -> None:
         '"We are ready. The team will win on Sunday," the coach said after practice. The coach '
         "spoke to reporters after practice on Monday. He said the players were rested."
     )
-    when = datetime(2024, 12, 20, tzinfo=UTC)
-    texts = [c.text for c in candidates([SourceDoc(0, "Outlet", "u", "t", transcript, when)])]
+    texts = _texts(transcript)
     assert "The judge conducted the trial in a professional manner." not in texts
     assert "The juries were properly instructed and they rendered a verdict." not in texts
     reporting = "The president spoke at the White House on Friday about the verdict in the case."
@@ -586,8 +591,7 @@ def test_a_sentence_inside_a_quotation_running_over_sentences_is_not_heralds() -
         "response has been good. Obviously there is some negative going on. Keep it positive.”"
         "\n\nThe Spirit said the anthem was played while the teams were in the locker room."
     )
-    when = datetime(2024, 12, 20, tzinfo=UTC)
-    texts = [c.text for c in candidates([SourceDoc(0, "Outlet", "u", "t", answer, when)])]
+    texts = _texts(answer)
     assert not [t for t in texts if "positive way" in t]
     assert "Rapinoe spoke to reporters on Wednesday after the match in Maryland." in texts
     assert any(t.startswith("The Spirit said the anthem was played") for t in texts)
@@ -603,8 +607,7 @@ def test_a_paragraph_introduced_by_a_colon_is_an_excerpt_not_heralds() -> None:
         "Lake Tahoe and continued her relationship with Mr. Trump well into the year 2007.\n\n"
         "Trump's attorney Michael Cohen has denied there was ever an affair."
     )
-    when = datetime(2024, 12, 20, tzinfo=UTC)
-    texts = [c.text for c in candidates([SourceDoc(0, "Outlet", "u", "t", column, when)])]
+    texts = _texts(column)
     assert not [t for t in texts if "Lake Tahoe" in t]
     assert "Trump's attorney Michael Cohen has denied there was ever an affair." in texts
     assert texts[0].startswith("Stephanie Clifford filed a lawsuit")
@@ -616,27 +619,26 @@ def test_a_paragraph_introduced_by_a_colon_is_an_excerpt_not_heralds() -> None:
         'The minister said: "They all have very significant health risks."\n\n'
         "The decision came after a court struck down the laws banning certain drugs."
     )
-    texts = [c.text for c in candidates([SourceDoc(0, "Outlet", "u", "t", report, when)])]
+    texts = _texts(report)
     assert "The photos were taken from Libby German's phone, police said." in texts
     assert "The decision came after a court struck down the laws banning certain drugs." in texts
 
 
 def test_a_headline_printed_above_the_text_is_no_sentence_but_a_lead_is() -> None:
     # the demo published "Northwestern football players win pivotal union case." as a sentence
-    when = datetime(2024, 12, 20, tzinfo=UTC)
     title = "Northwestern football players win pivotal union case"
     body = (
         f"{title}\n\n{title}.\n\nNorthwestern University football players on scholarship are "
         "employees of the school, an official of the National Labor Relations Board ruled "
         "Wednesday."
     )
-    texts = [c.text for c in candidates([SourceDoc(0, "Outlet", "u", title, body, when)])]
+    texts = _texts(body, title=title)
     assert f"{title}." not in texts
     assert texts[0].startswith("Northwestern University football players on scholarship")
     # the demo's Us Weekly item: the feed's title is the article's lead, which stays
     lead = "LFO singer Devin Lima died on Wednesday, November 21, Us Weekly confirms"
     body = f"{lead}\n\n{lead}. He was 41.\n\nThe group is best known for a 1999 single."
-    texts = [c.text for c in candidates([SourceDoc(0, "Us Weekly", "u", lead, body, when)])]
+    texts = _texts(body, title=lead, outlet="Us Weekly")
     assert texts[0] == f"{lead}."
 
 
@@ -647,8 +649,7 @@ def test_a_sentence_followed_by_a_photo_credit_is_a_caption() -> None:
         "Lindhardt/Scanpix\n\nDanish submarine owner Peder Madsen is to appear in a Copenhagen "
         "court on Tuesday over the death of Swedish journalist Kim Wall."
     )
-    when = datetime(2024, 12, 20, tzinfo=UTC)
-    texts = [c.text for c in candidates([SourceDoc(0, "The Local", "u", "", body, when)])]
+    texts = _texts(body, title="", outlet="The Local")
     assert texts == [
         "Danish submarine owner Peder Madsen is to appear in a Copenhagen court on Tuesday over "
         "the death of Swedish journalist Kim Wall."
