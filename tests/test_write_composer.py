@@ -701,3 +701,14 @@ def test_the_lead_is_a_sources_own_lead_among_the_most_central_sentences() -> No
     assert ranking.arrange(cands, [2, 3, 1])[0] == 3
     # nor when the source's lead is not among the first four chosen
     assert ranking.arrange(cands, [1, 3, 2, 4, 0])[0] == 1
+
+
+def test_the_lead_is_scored_against_the_references_first_sentence() -> None:
+    from herald.eval.write_eval import _rouge_scorer, lead_rouge1
+
+    scorer = _rouge_scorer()
+    reference = "– A baby died Thursday in Brooklyn when her stroller fell. Police said more."
+    lead = [{"text": "A baby died Thursday when her stroller fell in Brooklyn.", "citations": [0]}]
+    assert lead_rouge1(scorer, reference, lead) > 0.9
+    assert lead_rouge1(scorer, reference, [{"text": "Police said more.", "citations": []}]) < 0.3
+    assert lead_rouge1(scorer, reference, []) == 0.0

@@ -2,7 +2,8 @@
 
 Run ``python -m herald.eval.write_eval FILE --output OUT [--words 250]``. Each story's article is
 its sentences only (no dateline or labels) truncated to ``words`` words; ROUGE is the
-``rouge-score`` package (F1, stemming; ROUGE-Lsum with one sentence per line).
+``rouge-score`` package (F1, stemming; ROUGE-Lsum with one sentence per line). ``lead_rouge1``
+is the ROUGE-1 F1 of the article's first sentence against the reference's first sentence.
 
 As ``herald write`` does with the newest articles of its store, the sources are first cleared of
 boilerplate (:mod:`herald.write.boilerplate`): sentences found in the documents of several of
@@ -105,6 +106,7 @@ def run_write_eval(
     settings = Settings(write_target_words=words, write_max_words=max(words + 150, 400))
     composer = ComposerWriter(embedder)
     totals: dict[str, list[float]] = {"rouge1": [], "rouge2": [], "rougeLsum": []}
+    leads: list[float] = []
     cited = sentences = accepted = 0
     seconds = 0.0
     writers: Counter[str] = Counter()
@@ -123,9 +125,11 @@ def run_write_eval(
             sentences += len(row["sentences"])
             cited += sum(bool(s["citations"]) for s in row["sentences"])
             _add_rouge(totals, scorer, story["reference"], row["sentences"])
+            leads.append(lead_rouge1(scorer, story["reference"], row["sentences"]))
     stories = len(totals["rouge1"]) or 1
     metrics = {k: round(100 * sum(v) / stories, 2) for k, v in totals.items()}
     metrics |= {
+        "lead_rouge1": round(100 * sum(leads) / stories, 2),
         "stories": float(len(totals["rouge1"])),
         "cited_share": round(cited / max(sentences, 1), 4),
         "accepted_share": round(accepted / stories, 4),
@@ -181,6 +185,15 @@ def _add_rouge(
     scores = scorer.score(target, prediction)
     for key, values in totals.items():
         values.append(scores[key].fmeasure)
+
+
+def lead_rouge1(scorer: Any, reference: str, sents: Sequence[dict[str, Any]]) -> float:
+    """ROUGE-1 F1 of the article's first sentence against the reference's first: whether the
+    lead says what the reporter's own lead says (0 for a story with no article)."""
+    firsts = nlp.split_sentences(reference.lstrip("–—- "))
+    if not sents or not firsts:
+        return 0.0
+    return float(scorer.score(firsts[0], sents[0]["text"])["rouge1"].fmeasure)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
