@@ -712,3 +712,29 @@ def test_the_lead_is_scored_against_the_references_first_sentence() -> None:
     assert lead_rouge1(scorer, reference, lead) > 0.9
     assert lead_rouge1(scorer, reference, [{"text": "Police said more.", "citations": []}]) < 0.3
     assert lead_rouge1(scorer, reference, []) == 0.0
+
+
+def test_a_sentence_dated_by_its_day_comes_only_from_the_newest_days_sources() -> None:
+    # Multi-News: "Jack the cat had to be euthanized by the veterinarian today." came from a
+    # statement weeks older than the story's newest report; in an article dated by the newest
+    # source, "today" would be the wrong day
+    old = datetime(2011, 10, 25, 15, tzinfo=UTC)
+    new = datetime(2011, 11, 2, 9, tzinfo=UTC)
+    earlier = (
+        "American Airlines said its employees found Jack the cat at JFK airport today. "
+        "Jack escaped from his carrier on August 25 before a flight to California."
+    )
+    later = "Jack the cat, who spent two months lost at JFK airport, has died, the airline said."
+    texts = [
+        c.text
+        for c in candidates(
+            [SourceDoc(0, "A", "u", "t", earlier, old), SourceDoc(1, "B", "u", "t", later, new)]
+        )
+    ]
+    assert not [t for t in texts if "today" in t]
+    assert "Jack escaped from his carrier on August 25 before a flight to California." in texts
+    # the same sentence from the newest day, or from a source of unknown date, stays
+    same_day = [SourceDoc(0, "A", "u", "t", earlier, new), SourceDoc(1, "B", "u", "t", later, new)]
+    assert [t for t in (c.text for c in candidates(same_day)) if "today" in t]
+    unknown = [SourceDoc(0, "A", "u", "t", earlier), SourceDoc(1, "B", "u", "t", later, new)]
+    assert [t for t in (c.text for c in candidates(unknown)) if "today" in t]

@@ -290,6 +290,8 @@ def test_a_lead_cut_inside_its_subject_gives_way_to_the_next_sentence() -> None:
         "referring to the six-month county jail sentence Persky handed to Turner last year."
     )
     assert not headline([], lead, others=[said, other]).endswith('did,"')
+    # nor does "Another prospective juror stood up" say who did what: another than whom?
+    assert headline([], lead, others=[said, other]) == other.removesuffix(".")
     # the demo's: a cut that ends on its main verb lost what the verb needs ("... filed")
     actress = (
         "An adult film actress who has said she had sex with Donald Trump filed a lawsuit Tuesday "

@@ -24,12 +24,13 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from herald.cluster.ner import named_entities
 from herald.exceptions import ModelError
 from herald.nlp import text as nlp
 from herald.nlp.furniture import is_furniture
-from herald.write.base import SourceDoc
+from herald.write.base import UNKNOWN_TIME, SourceDoc
 from herald.write.captions import is_caption
 
 MIN_WORDS = 7
@@ -39,6 +40,7 @@ COMMENTARY_MIN = 3  # sentences of a source that argue or judge: a review or a c
 COMMENTARY_SHARE = 0.1
 VOICE_GAP = 3  # sentences between two of a source's first-person ones that are theirs too
 MAX_CANDIDATES_PER_SOURCE = 40  # bounds embedding time; costs ~0.05 ROUGE-1 on Multi-News
+STALE_HOURS = 12  # a source this much older than the newest, on another day, is "earlier"
 MAX_PRINTED_HEADLINE_WORDS = 14  # a headline printed above the text is at most this long
 
 _DATELINE_PREFIX = re.compile(
@@ -99,6 +101,10 @@ _INTRODUCES_MEDIA = re.compile(
 )
 _PHOTO_CREDIT = re.compile(
     r"^\(?(?:Photo(?:graph)?s?|Image|Picture|Pictured)\s*(?::|by\b|credit\b)", re.IGNORECASE
+)
+_RELATIVE_DAY = re.compile(
+    r"\b(?:today|tonight|yesterday|tomorrow|this (?:morning|afternoon|evening)|last night)\b",
+    re.IGNORECASE,
 )
 _CLOSING_QUOTE = re.compile('[”"]')
 _OPENING_QUOTE = re.compile('[“"]')
@@ -245,11 +251,33 @@ class Candidate:
 
 
 def candidates(sources: Sequence[SourceDoc]) -> list[Candidate]:
-    """Every usable sentence of every source, in source order."""
+    """Every usable sentence of every source, in source order; from a source published on an
+    earlier day than the story's newest, none that dates itself by the day it was written
+    ("today", "yesterday", "last night": :func:`dated_by_its_day`)."""
+    newest = max((s.published for s in sources if s.published != UNKNOWN_TIME), default=None)
     out: list[Candidate] = []
     for index, source in enumerate(sources):
-        out.extend(_source_candidates(index, source.text, source.title))
+        found = _source_candidates(index, source.text, source.title)
+        if newest is not None and _an_earlier_day(source.published, newest):
+            found = [c for c in found if not dated_by_its_day(c.text)]
+        out.extend(found)
     return out
+
+
+def dated_by_its_day(sentence: str) -> bool:
+    """Whether ``sentence`` says "today", "tonight", "yesterday", "tomorrow", "this morning",
+    "last night"... outside quotation marks: true on the day its source was written, not in
+    an article dated days later ("Jack the cat had to be euthanized by the veterinarian
+    today", from an airline's statement two months into the story)."""
+    return bool(_RELATIVE_DAY.search(nlp.unquoted(sentence)))
+
+
+def _an_earlier_day(published: datetime, newest: datetime) -> bool:
+    """Whether a source dated ``published`` was written on an earlier day than ``newest``
+    (at least ``STALE_HOURS`` before it and on another calendar day); unknown dates never are."""
+    if published == UNKNOWN_TIME:
+        return False
+    return newest - published >= timedelta(hours=STALE_HOURS) and newest.date() != published.date()
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,11 @@ _CAPTION = re.compile(
     r"\b(?:is|are) (?:shown|pictured)\b",  # "Judge Aaron Persky is shown in this June…"
     re.IGNORECASE,
 )
+# An opening that means something said before it: a pronoun, or "Another prospective juror
+# stood up" (another than whom?).
 _PRONOUN_START = re.compile(
-    r"^(?:He|She|It|They|This|That|These|Those|His|Her|Their|Its|Him|Them|We|I|You)\b"
+    r"^(?:He|She|It|They|This|That|These|Those|His|Her|Their|Its|Him|Them|We|I|You|"
+    r"Another|Other|The other|Both|Such)\b"
 )
 _OBJECT_PRONOUNS = frozenset({"me", "him", "it", "us", "them", "themselves", "himself", "herself"})
 _QUOTATION_OPENING = re.compile(r"^\s*[\"“]")
