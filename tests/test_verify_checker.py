@@ -124,6 +124,28 @@ def test_someones_words_without_their_quotation_marks_are_rejected(
     assert any("not Herald's voice" in r for r in result.verdicts[-1].reasons)
 
 
+def test_today_from_a_source_written_days_before_the_newest_is_rejected(
+    embedder: MiniLMEmbedder,
+) -> None:
+    # in an article dated by its newest source, an older source's "today" is the wrong day
+    later = SourceDoc(33, "Valley Times", "https://c.example/3", "Budget signed", BUDGET, WHEN)
+    older = replace(SOURCES[0], text=BUDGET.replace("on Monday", "today"), published=WHEN)
+    older = replace(older, published=datetime(2024, 5, 2, 15, tzinfo=UTC))
+    refs = (replace(REFS[0], published=older.published), REFS[1])
+    today = Sentence(
+        "The city council of Springfield approved a new budget of $2.4 million today after a "
+        "long debate about road repairs.",
+        (1,),
+    )
+    draft = Draft("Budget passes", "s", "May 6th 2024.", (*GOOD[1:], today), (), refs, "test")
+    result = verify(draft, [older, SOURCES[1], later], embedder, 0.45, 0.5)
+    assert not result.verdicts[-1].supported
+    assert any("earlier day" in r for r in result.verdicts[-1].reasons)
+    # the same sentence from a source of the newest day is supported
+    same_day = verify(draft, [replace(older, published=WHEN), SOURCES[1]], embedder, 0.45, 0.5)
+    assert same_day.verdicts[-1].supported
+
+
 def test_unknown_citation_is_rejected(embedder: MiniLMEmbedder) -> None:
     orphan = Sentence("Heavy snow closed schools across the northern valley on Tuesday.", (7,))
     assert not _judge(embedder, orphan)

@@ -33,8 +33,14 @@ from herald.nlp.embed import Embedder
 from herald.types import Draft, Evidence, Sentence, SentenceVerdict, SourceRef, VerifiedDraft
 from herald.verify import support as sup
 from herald.write import headline as heads
-from herald.write.base import SourceDoc
-from herald.write.candidates import fix_opening, in_personal_voice, is_junk
+from herald.write.base import UNKNOWN_TIME, SourceDoc
+from herald.write.candidates import (
+    an_earlier_day,
+    dated_by_its_day,
+    fix_opening,
+    in_personal_voice,
+    is_junk,
+)
 
 if TYPE_CHECKING:
     from herald.verify.judge import Judge
@@ -78,12 +84,13 @@ def verify(
     """Check every sentence of ``draft`` against the sources it cites; keep what is supported
     (and, with ``judge``, what the judge does not veto)."""
     by_number = _passages_by_citation(draft.sources, sources)
+    earlier = _earlier_days(draft.sources, sources)
     embedder = _MemoEmbedder(embedder)
     review = judge.review() if judge is not None else None
     verdicts: list[SentenceVerdict] = []
     kept: list[Sentence] = []
     for sentence in draft.sentences:
-        verdict, keep = _check_sentence(sentence, by_number, embedder, min_similarity)
+        verdict, keep = _check_sentence(sentence, by_number, embedder, min_similarity, earlier)
         if review is not None and keep is not None:
             shown = partial(judge_passages, keep, by_number, embedder)
             verdict, keep = review.check(verdict, keep, shown)
@@ -277,11 +284,23 @@ def _overlap(own: frozenset[str], terms: frozenset[str]) -> float:
 # --------------------------------------------------------------------------- sentences
 
 
+def _earlier_days(refs: Sequence[SourceRef], sources: Sequence[SourceDoc]) -> frozenset[int]:
+    """The citation numbers of sources written on an earlier day than the story's newest."""
+    newest = max((s.published for s in sources if s.published != UNKNOWN_TIME), default=None)
+    if newest is None:
+        return frozenset()
+    written = {s.article_id: s.published for s in sources}
+    return frozenset(
+        r.index for r in refs if an_earlier_day(written.get(r.article_id, UNKNOWN_TIME), newest)
+    )
+
+
 def _check_sentence(
     sentence: Sentence,
     by_number: dict[int, list[Passage]],
     embedder: Embedder,
     min_similarity: float,
+    earlier: frozenset[int] = frozenset(),
 ) -> tuple[SentenceVerdict, Sentence | None]:
     cited = [p for n in sentence.citations for p in by_number.get(n, [])]
     if not cited:
@@ -298,6 +317,8 @@ def _check_sentence(
         reasons.append(f"similarity {similarity:.2f} below {min_similarity:.2f}")
     if in_personal_voice(sentence.text):
         reasons.append("it says I, we or you outside quotation marks: not Herald's voice")
+    if dated_by_its_day(sentence.text) and set(sentence.citations) <= earlier:
+        reasons.append("it says today or yesterday from sources written on an earlier day")
     evidence = _evidence_per_source(sentence, ranked, by_number, embedder, min_similarity)
     supported_by = tuple(e.citation for e in evidence)
     if not supported_by:

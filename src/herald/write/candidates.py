@@ -258,7 +258,7 @@ def candidates(sources: Sequence[SourceDoc]) -> list[Candidate]:
     out: list[Candidate] = []
     for index, source in enumerate(sources):
         found = _source_candidates(index, source.text, source.title)
-        if newest is not None and _an_earlier_day(source.published, newest):
+        if newest is not None and an_earlier_day(source.published, newest):
             found = [c for c in found if not dated_by_its_day(c.text)]
         out.extend(found)
     return out
@@ -272,7 +272,7 @@ def dated_by_its_day(sentence: str) -> bool:
     return bool(_RELATIVE_DAY.search(nlp.unquoted(sentence)))
 
 
-def _an_earlier_day(published: datetime, newest: datetime) -> bool:
+def an_earlier_day(published: datetime, newest: datetime) -> bool:
     """Whether a source dated ``published`` was written on an earlier day than ``newest``
     (at least ``STALE_HOURS`` before it and on another calendar day); unknown dates never are."""
     if published == UNKNOWN_TIME:
