@@ -34,13 +34,8 @@ from herald.types import Draft, Evidence, Sentence, SentenceVerdict, SourceRef, 
 from herald.verify import support as sup
 from herald.write import headline as heads
 from herald.write.base import UNKNOWN_TIME, SourceDoc
-from herald.write.candidates import (
-    an_earlier_day,
-    dated_by_its_day,
-    fix_opening,
-    in_personal_voice,
-    is_junk,
-)
+from herald.write.candidates import fix_opening, in_personal_voice, is_junk
+from herald.write.whose import an_earlier_day, dated_by_its_day
 
 if TYPE_CHECKING:
     from herald.verify.judge import Judge
