@@ -172,10 +172,15 @@ def test_junk_and_dangling_openings() -> None:
         "In response, the ministry summoned the ambassador on Tuesday morning.",
         "Despite this, the council voted to approve the budget for next year.",
         "By contrast, exports to Europe rose by 4 percent in the same quarter.",
+        "Not yet, said Efraim Levy, a S&P Capital IQ equity analyst.",  # Multi-News's lead
+        "No, the minister said, the talks will not resume before the summer.",
     ):
         assert fix_opening(answering, [])[0] == ""
-    kept = "Despite the rain, thousands marched through the city centre on Saturday."
-    assert fix_opening(kept, []) == (kept, False)
+    for kept in (
+        "Despite the rain, thousands marched through the city centre on Saturday.",
+        "No one was hurt in the fire on Tuesday, police said.",
+    ):
+        assert fix_opening(kept, []) == (kept, False)
 
 
 def test_a_he_or_his_the_sentence_does_not_name_needs_the_sentence_before() -> None:
@@ -256,6 +261,7 @@ def test_an_editors_insertion_outside_quotation_marks_is_junk(sentence: str) -> 
         "As parents we are so deeply grieved by our son’s decisions and actions.",
         "Just look at the two women who tie for first place on our list: Fey and Longoria.",
         "Updated: We've added new reports to the article.",
+        "A: Before anything else, sign the back of the ticket.",  # an interview's answer
         "Please let's rally around them to help ease the stress of everyday expenses.",
         "LEE: But I got together some people here.",
         "A version of this article appeared August 24, 2012, on page A11 of the newspaper.",

@@ -192,8 +192,13 @@ _DANGLING = re.compile(
     r"^(?:Except|Otherwise|In contrast|By contrast|On the other hand|In response|In return|"
     r"As such|For this reason|(?:Even|Since|Until|By|Back) then|At the time|At that time|"
     r"(?:After|Before|Despite|Because of|Besides|Apart from|Aside from|Beyond) (?:this|that|it)|"
-    r"In (?:that|this|which) case)\b"
+    r"In (?:that|this|which) case)\b|"
+    # an answer to a question before it: "Not yet, said Efraim Levy, an equity analyst."
+    r"^(?:Yes|No|Nope|Not yet|Not really|Not exactly|Not quite|Probably not|Absolutely(?: not)?|"
+    r"Sure)\s*,"
 )
+# A transcript's or an interview's speaker labels: someone's words, not reporting.
+_INTERVIEW = re.compile(r"^[QA]\s*:\s")
 _THIRD_PERSON = re.compile(rf"\b(?:{'|'.join(sorted(_MALE | _FEMALE))})\b", re.IGNORECASE)
 # who said a quotation, after it: '"...," he said.', '"...!" she told reporters.'
 _SPEAKER_PRONOUN = re.compile(rf"[\"”,!?]\s+(he|she)\s+{nlp.SPEECH_VERBS}")
@@ -476,6 +481,8 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
     if nlp.looks_like_instruction(sentence) or is_furniture(sentence):
         return True
     if sentence.isupper() or _BYLINE.match(sentence) or _CAPTION_END.search(sentence):
+        return True
+    if _INTERVIEW.match(sentence):  # "A: Before anything else, sign the back of the ticket."
         return True
     if _JUNK.search(sentence) or is_caption(sentence):
         return True
