@@ -529,6 +529,9 @@ def test_a_sources_stance_opening_a_sentence_is_not_heralds() -> None:
     assert is_junk("Worse, Colbert has a skill set too broad for the Senate.")
     assert is_junk("The largest dinosaur foot ever found surely deserves the title Bigfoot.")
     assert is_junk("Surely whoever wins the US election should be hoping to climb the ladder.")
+    assert is_junk("Certainly the Republicans have no real idea how to deal with it.")
+    assert is_junk("Sure enough, the signature does not appear on the agreement at all.")
+    assert not is_junk("The company certainly expects growth next year, its chief said.")
     assert is_junk("Confirmed: potential jurors refusing to serve under #StanfordRape judge.")
     assert not is_junk('"Worse, it was surely planned," the senator said of the #1 ranked bill.')
     assert is_junk(  # a caption run into the text with no full stop

@@ -131,6 +131,9 @@ _CONNECTIVE = re.compile(
 _ARGUING = re.compile(
     r"^(?:Clearly|Obviously|Frankly|Honestly|Surely|Admittedly|Arguably|Needless to say|"
     r"To be sure|Make no mistake|Worse|Even worse|Worse still|Better yet|Better still),\s+|"
+    # a columnist's asides: "Certainly the Republicans have no real idea how to deal with it."
+    r"^(?:Certainly|Undoubtedly|Unquestionably|Doubtless|Sure enough|Then again|To be fair|"
+    r"In fairness|Mind you|Put simply|Simply put)\b,?\s+|"
     r"\b(?i:surely|arguably|undoubtedly|admittedly|frankly|needless to say|make no mistake)\b|"
     # a verdict on what was just reported: "Burr told reporters that the 'burden is on the
     # New York Times' to produce the memo, but that's absurd."
