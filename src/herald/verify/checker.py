@@ -35,7 +35,7 @@ from herald.verify import support as sup
 from herald.write import headline as heads
 from herald.write.base import UNKNOWN_TIME, SourceDoc
 from herald.write.candidates import fix_opening, in_personal_voice, is_junk
-from herald.write.whose import an_earlier_day, dated_by_its_day
+from herald.write.whose import an_earlier_day, dated_by_its_day, newest
 
 if TYPE_CHECKING:
     from herald.verify.judge import Judge
@@ -281,12 +281,12 @@ def _overlap(own: frozenset[str], terms: frozenset[str]) -> float:
 
 def _earlier_days(refs: Sequence[SourceRef], sources: Sequence[SourceDoc]) -> frozenset[int]:
     """The citation numbers of sources written on an earlier day than the story's newest."""
-    newest = max((s.published for s in sources if s.published != UNKNOWN_TIME), default=None)
-    if newest is None:
+    latest = newest(sources)
+    if latest is None:
         return frozenset()
     written = {s.article_id: s.published for s in sources}
     return frozenset(
-        r.index for r in refs if an_earlier_day(written.get(r.article_id, UNKNOWN_TIME), newest)
+        r.index for r in refs if an_earlier_day(written.get(r.article_id, UNKNOWN_TIME), latest)
     )
 
 

@@ -27,13 +27,14 @@ from herald.cluster.ner import named_entities
 from herald.exceptions import ModelError
 from herald.nlp import text as nlp
 from herald.nlp.furniture import is_furniture
-from herald.write.base import UNKNOWN_TIME, SourceDoc
+from herald.write.base import SourceDoc
 from herald.write.captions import is_caption
 from herald.write.whose import (
     FIRST_PERSON,
     PLURAL,
     an_earlier_day,
     dated_by_its_day,
+    newest,
     not_heralds,
 )
 
@@ -233,11 +234,11 @@ def candidates(sources: Sequence[SourceDoc]) -> list[Candidate]:
     """Every usable sentence of every source, in source order; from a source published on an
     earlier day than the story's newest, none that dates itself by the day it was written
     ("today", "yesterday", "last night": :func:`dated_by_its_day`)."""
-    newest = max((s.published for s in sources if s.published != UNKNOWN_TIME), default=None)
+    latest = newest(sources)
     out: list[Candidate] = []
     for index, source in enumerate(sources):
         found = _source_candidates(index, source.text, source.title)
-        if newest is not None and an_earlier_day(source.published, newest):
+        if latest is not None and an_earlier_day(source.published, latest):
             found = [c for c in found if not dated_by_its_day(c.text)]
         out.extend(found)
     return out

@@ -35,7 +35,7 @@ from herald.cluster.ner import load_pipeline
 from herald.exceptions import ModelError
 from herald.nlp import text as nlp
 
-__all__ = ["clause_cut", "is_appositive", "load_parser", "parse", "trim_dangling"]
+__all__ = ["THIRD_PERSON", "clause_cut", "is_appositive", "load_parser", "parse", "trim_dangling"]
 
 _UNUSED_PIPES = ("ner", "lemmatizer")
 PARSE_CACHE = 1024
@@ -51,7 +51,7 @@ _CONDITIONS = frozenset({"if", "unless", "until", "whether", "should", "were", "
 _SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj", "expl"})
 _VERBS = frozenset({"VERB", "AUX"})
 _CLAUSES = frozenset({"advcl", "conj", "cc", "punct", "parataxis", "npadvmod", "relcl"})
-_THIRD_PERSON = frozenset(
+THIRD_PERSON = frozenset(  # pronouns that refer back to someone named before
     {"he", "she", "him", "her", "his", "hers", "they", "them", "their", "it", "its"}
 )
 _OBJECTS = frozenset({"me", "him", "her", "it", "us", "them", "himself", "herself", "themselves"})
@@ -204,7 +204,7 @@ def _refers_back(doc: Any, comma: int) -> bool:
     opening, rest = doc[:comma], doc[comma + 1 :]
     if not any(t.pos_ == "PROPN" for t in opening) or any(t.pos_ == "PROPN" for t in rest):
         return False
-    return any(t.lower_ in _THIRD_PERSON for t in rest)
+    return any(t.lower_ in THIRD_PERSON for t in rest)
 
 
 def _clean_end(doc: Any, end: int) -> bool:

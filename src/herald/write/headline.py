@@ -23,7 +23,13 @@ from herald.nlp.furniture import (
 )
 from herald.write.candidates import clean, fix_opening, is_junk, speaks_in_first_person
 from herald.write.captions import is_caption
-from herald.write.clause_cut import clause_cut, is_appositive, parse, trim_dangling
+from herald.write.clause_cut import (
+    THIRD_PERSON,
+    clause_cut,
+    is_appositive,
+    parse,
+    trim_dangling,
+)
 
 MAX_HEADLINE_WORDS = 14
 MAX_TITLE_WORDS = 20  # the longest source headline Herald uses as it is
@@ -94,7 +100,7 @@ _SUBORDINATE_CLAUSE = re.compile(
 # Toronto, Humphries contacted"), so that the cut keeps the verb.
 _MAIN_COMPLEMENTS = frozenset({"ccomp", "xcomp", "dobj"})
 _NAME = re.compile(r"\b[A-Z][a-z]+")
-_REFERS_BACK = re.compile(r"\b(?:he|she|him|her|his|hers|they|them|their|it|its)\b", re.I)
+_REFERS_BACK = re.compile(rf"\b(?:{'|'.join(sorted(THIRD_PERSON))})\b", re.IGNORECASE)
 _APPOSITIVE = re.compile(
     r"^((?:[A-Z][\w'’.-]*\s){0,3}[A-Z][\w'’.-]*), (?:a|an|the|who|whose)\b[^,]{2,80}, (?=[a-z])"
 )

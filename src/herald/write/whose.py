@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from herald.nlp import text as nlp
-from herald.write.base import UNKNOWN_TIME
+from herald.write.base import UNKNOWN_TIME, SourceDoc
 
 Sentences = Sequence[tuple[int, str, list[str]]]
 """A source's sentences in order: (paragraph index, text, people it names)."""
@@ -78,6 +78,11 @@ def dated_by_its_day(sentence: str) -> bool:
     an article dated days later ("Jack the cat had to be euthanized by the veterinarian
     today", from an airline's statement two months into the story)."""
     return bool(_RELATIVE_DAY.search(nlp.unquoted(sentence)))
+
+
+def newest(sources: Sequence[SourceDoc]) -> datetime | None:
+    """The newest known publication time among ``sources`` (None when none is known)."""
+    return max((s.published for s in sources if s.published != UNKNOWN_TIME), default=None)
 
 
 def an_earlier_day(published: datetime, newest: datetime) -> bool:
