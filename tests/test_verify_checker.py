@@ -124,6 +124,14 @@ def test_someones_words_without_their_quotation_marks_are_rejected(
     assert any("not Herald's voice" in r for r in result.verdicts[-1].reasons)
 
 
+def test_an_exclamation_of_its_own_is_rejected(embedder: MiniLMEmbedder) -> None:
+    # supported word for word, but no wire story exclaims in its own voice
+    exclaimed = Sentence("Heavy snow closed schools across the northern valley on Tuesday!", (2,))
+    result = verify(_draft([*GOOD, exclaimed]), SOURCES, embedder, 0.45, 0.5)
+    assert not result.verdicts[-1].supported
+    assert any("exclaims" in r for r in result.verdicts[-1].reasons)
+
+
 def test_today_from_a_source_written_days_before_the_newest_is_rejected(
     embedder: MiniLMEmbedder,
 ) -> None:

@@ -157,6 +157,12 @@ def test_junk_and_dangling_openings() -> None:
     assert is_junk("Judge Neil Gorsuch was on the list of judges. | AP Photo Trump said so.")
     assert is_junk("Buy Photo Genesee County health official Jim Henry was among those calling.")
     assert not is_junk("The photographer said the image was taken on the first day of the march.")
+    # An exclamation of its own is a blog's or a press release's voice (Multi-News sources);
+    # a quoted one with its speaker is reporting.
+    assert is_junk("Even at 88, Betty White has the ambition of a 20-something!")
+    assert is_junk("Good thing the sandwich is only available for a limited time!")
+    assert not is_junk('Someone else shouts, "That went right through the door!" at the crowd.')
+    assert not is_junk("Yahoo! said on Monday that it would cut 600 jobs in California.")
     assert fix_opening("But the team said it would go ahead with the plan.", []) == (
         "The team said it would go ahead with the plan.",
         True,

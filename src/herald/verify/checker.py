@@ -34,7 +34,7 @@ from herald.types import Draft, Evidence, Sentence, SentenceVerdict, SourceRef, 
 from herald.verify import support as sup
 from herald.write import headline as heads
 from herald.write.base import UNKNOWN_TIME, SourceDoc
-from herald.write.candidates import fix_opening, in_personal_voice, is_junk
+from herald.write.candidates import exclaims, fix_opening, in_personal_voice, is_junk
 from herald.write.whose import an_earlier_day, dated_by_its_day, newest
 
 if TYPE_CHECKING:
@@ -312,6 +312,8 @@ def _check_sentence(
         reasons.append(f"similarity {similarity:.2f} below {min_similarity:.2f}")
     if in_personal_voice(sentence.text):
         reasons.append("it says I, we or you outside quotation marks: not Herald's voice")
+    if exclaims(sentence.text):
+        reasons.append("it exclaims outside quotation marks: not Herald's neutral voice")
     if dated_by_its_day(sentence.text) and set(sentence.citations) <= earlier:
         reasons.append("it says today or yesterday from sources written on an earlier day")
     evidence = _evidence_per_source(sentence, ranked, by_number, embedder, min_similarity)

@@ -213,6 +213,7 @@ _PRONOUN_SUBJECT = re.compile(r"(?:he|she|they|it|his|her|their|its)\b")
 _INSERTION = re.compile(r"\[(?!(?:PDF|pdf|video|VIDEO)\])[^\]]{1,80}\]")
 _UNATTRIBUTED_QUOTE = re.compile(r"^[\"“][^\"“”]+[\"”]$")
 _TERMINAL = re.compile(r"[.!][\"'”’)]*$")
+_EXCLAIMED = re.compile(r"!['’)]*\s*$")  # on the words outside quotation marks
 
 
 @dataclass(frozen=True)
@@ -493,6 +494,8 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
     outside = nlp.unquoted(sentence)
     if _personal(outside) or _SHOUTING.search(outside) or " | " in outside:
         return True
+    if _EXCLAIMED.search(outside):
+        return True
     if _judges_outside(outside):
         return True
     if _HASHTAG.search(outside) or _RUN_ON.search(outside):
@@ -507,6 +510,14 @@ def in_personal_voice(sentence: str) -> bool:
     speaker's, a columnist's or the outlet's own voice ("We've added new reports to the
     article", a family's statement printed as text), never Herald's."""
     return _personal(nlp.unquoted(sentence))
+
+
+def exclaims(sentence: str) -> bool:
+    """Whether ``sentence`` ends in an exclamation mark of its own, outside quotation marks:
+    a blog's or a press release's voice ("Even at 88, Betty White has the ambition of a
+    20-something!", "Good thing it's only available for a limited time!"), never a wire
+    story's. A quoted exclamation with its speaker is reporting ('Someone shouts, "Stop!"')."""
+    return bool(_EXCLAIMED.search(nlp.unquoted(sentence)))
 
 
 def _personal(outside: str) -> bool:
