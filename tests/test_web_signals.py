@@ -399,6 +399,7 @@ def test_newcomers_are_invited_and_onboarding_sets_follows(
         "health",
         "sports",
         "entertainment",
+        "crime",
     ]
     regions = page.xpath('//input[@name="region"]')
     assert [(r.get("value"), r.getparent().text_content().strip()) for r in regions] == [

@@ -109,6 +109,7 @@ TOPIC_ORGS = {
     "health": ("Hospital", "Health Service", "Pharma", "Medical Council", "Clinic Group"),
     "sports": ("United", "Rovers", "Athletic", "City FC", "Olympic Committee"),
     "entertainment": ("Studios", "Records", "Film Festival", "Theatre", "Pictures"),
+    "crime": ("Police", "Crown Court", "Sheriff's Office", "Prosecutors", "Prison Service"),
 }
 TOPIC_NOUNS = {
     "world": [
@@ -199,6 +200,17 @@ TOPIC_NOUNS = {
         "concert",
         "box",
         "office",
+    ],
+    "crime": [
+        "arrest",
+        "charges",
+        "trial",
+        "verdict",
+        "robbery",
+        "shooting",
+        "sentence",
+        "suspect",
+        "appeal",
     ],
 }
 VERBS = [

@@ -11,6 +11,7 @@ TOPICS: tuple[str, ...] = (
     "health",
     "sports",
     "entertainment",
+    "crime",
 )
 
 
