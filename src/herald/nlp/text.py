@@ -375,6 +375,11 @@ def quotes(text: str) -> list[str]:
     return [next(g for g in m.groups() if g is not None).strip() for m in _QUOTE.finditer(text)]
 
 
+def quote_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each quoted span of ``text``, its quotation marks included."""
+    return [m.span() for m in _QUOTE.finditer(text)]
+
+
 def unquoted(text: str) -> str:
     """``text`` with every quoted span (as :func:`quotes` finds them) replaced by a space."""
     return _QUOTE.sub(" ", text)

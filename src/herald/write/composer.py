@@ -20,6 +20,7 @@ from herald.write import ranking
 from herald.write.base import UNKNOWN_TIME, SourceDoc
 from herald.write.candidates import Candidate, candidates
 from herald.write.dateline import dateline
+from herald.write.names import introduce_all
 
 WRITER_NAME = "composer-v1"
 CITE_SIMILARITY = 0.78
@@ -48,7 +49,12 @@ def compose(
         raise WriteError("no sentence could be chosen")
     support = [_supporting_docs(scored, i) for i in order]
     refs, numbers = _references(sources, support)
-    sentences = _sentences(cands, order, support, numbers)
+    texts = introduce_all(
+        [cands[i].text for i in order],
+        [sources[cands[i].doc].text for i in order],
+        [cands[i].original for i in order],
+    )
+    sentences = _sentences(cands, order, support, numbers, texts)
     return _draft(sources, scored, chosen, sentences, refs, min_words, set(numbers))
 
 
@@ -87,7 +93,9 @@ def _sentences(
     order: Sequence[int],
     support: Sequence[Sequence[int]],
     numbers: dict[int, int],
+    texts: Sequence[str],
 ) -> tuple[Sentence, ...]:
+    """The article's sentences (``texts``: the chosen candidates' words, in article order)."""
     out: list[Sentence] = []
     paragraph = 0
     in_paragraph = 0
@@ -96,7 +104,7 @@ def _sentences(
             paragraph += 1
             in_paragraph = 0
         citations = tuple(sorted({numbers[d] for d in docs}))
-        out.append(Sentence(cands[i].text, citations, paragraph=paragraph))
+        out.append(Sentence(texts[k], citations, paragraph=paragraph))
         in_paragraph += 1
     return tuple(out)
 

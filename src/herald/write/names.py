@@ -1,0 +1,111 @@
+"""A person the article names by surname alone is named in full the first time.
+
+A source introduces "Kevin Evans, a neighbor," and later quotes him as "Evans said"; an
+article that takes only the later sentence would quote an "Evans" its reader never met (the
+demo's Wayne State article ended '"...we heard two more shots," Evans said.'). The first time
+the article mentions such a surname, outside quotation marks, not part of a longer name
+("Mr. Evans", "Chris Evans") and not a place there (spaCy's tags: "in Washington"), it
+becomes the full name its own source gave before that sentence: the one person spaCy tags
+with that surname there. When the source names two people with that surname (a family), or
+none, the sentence stays as it is.
+The full name is the source's own text, so the verifier finds it in the cited source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from herald.cluster.ner import named_entities
+from herald.exceptions import ModelError
+from herald.nlp import text as nlp
+
+_POSSESSIVE = re.compile(r"['’]s$")
+_WORD = re.compile(r"\b[A-Z][a-z][\w'’-]*?(?=['’]s\b|\b)")
+# spaCy's tags for a word that is a place or a thing there, never the person of that name
+_NOT_PEOPLE = frozenset({"GPE", "LOC", "FAC", "NORP", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
+# a capitalised word before a surname that still lets it stand alone: a sentence's opening
+_OPENERS = frozenset({"but", "and", "then", "later", "meanwhile", "still", "so", "yet"})
+
+
+def introduce_all(
+    texts: Sequence[str], sources: Sequence[str], originals: Sequence[str]
+) -> list[str]:
+    """Each article sentence (``texts``, in article order) with :func:`introduce` applied,
+    given its source's text (``sources``) and its original wording there (``originals``)."""
+    out: list[str] = []
+    for text, source, original in zip(texts, sources, originals, strict=True):
+        at = source.find(original)
+        out.append(introduce(text, source[:at] if at >= 0 else source, " ".join(out)))
+    return out
+
+
+def introduce(text: str, earlier_source: str, article_so_far: str) -> str:
+    """``text`` with each bare surname written as the full name ``earlier_source`` (the
+    source's text before this sentence) gave that person, the first time it appears and unless
+    ``article_so_far`` already mentioned it ("Schumer and Pelosi said" -> "Chuck Schumer and
+    Nancy Pelosi said")."""
+    quoted = nlp.quote_spans(text)
+    out: list[str] = []
+    done = 0
+    seen: set[str] = set()
+    for match in _WORD.finditer(text):
+        word, start, end = match.group(0), match.start(), match.end()
+        if word in seen or any(a <= start < b for a, b in quoted):
+            continue
+        seen.add(word)
+        if not _stands_alone(text, start, end):
+            continue
+        if re.search(rf"\b{re.escape(word)}\b", article_so_far):
+            continue  # the reader has met this name (or could not be told more) already
+        full = _full_name(word, earlier_source)
+        if full and full not in text and _a_person_here(word, text):
+            out += [text[done:start], full]
+            done = end
+    return "".join(out) + text[done:]
+
+
+def _stands_alone(text: str, start: int, end: int) -> bool:
+    """Whether the word at ``start:end`` is no part of a longer name: no capitalised word or
+    title right before it ("Mr. Evans", "Chris Evans", but "But Evans said" opening a
+    sentence) and none right after it ("Evans Street")."""
+    before = text[:start].split()
+    if before:
+        previous = before[-1].strip("\"“‘'(")
+        opening = len(before) == 1 and previous.lower() in _OPENERS
+        if previous[:1].isupper() and not previous.endswith((",", ";", ":")) and not opening:
+            return False
+    after = text[end:]
+    following = after.split(None, 1)[0] if after.strip() else ""
+    return not (after.startswith(" ") and following[:1].isupper())
+
+
+def _full_name(surname: str, source: str) -> str:
+    """The one person the source names in full with this surname ('' when none or several)."""
+    pattern = re.compile(rf"\b[A-Z][\w.'’-]* {re.escape(surname)}\b")
+    holders = [s for s in nlp.split_sentences(source) if pattern.search(s)]
+    if not holders:
+        return ""
+    try:
+        tagged = named_entities(holders)
+    except ModelError:
+        return ""
+    found = {
+        e.text
+        for entities in tagged
+        for e in entities
+        if e.label == "PERSON" and len(e.text.split()) >= 2 and e.text.split()[-1] == surname
+    }
+    return found.pop() if len(found) == 1 else ""
+
+
+def _a_person_here(word: str, text: str) -> bool:
+    """Whether spaCy does not tag ``word`` in ``text`` as a place or a thing: not "in
+    Washington" when a source's George Washington is someone else. (An organisation is allowed:
+    the small English model often calls a bare surname one, as in "Evans said...")"""
+    try:
+        tagged = named_entities([text])[0]
+    except ModelError:
+        return False
+    holding = [e for e in tagged if word in [_POSSESSIVE.sub("", w) for w in e.text.split()]]
+    return not any(e.label in _NOT_PEOPLE for e in holding)

@@ -1,0 +1,50 @@
+"""A person the article names by surname alone is named in full the first time."""
+
+from __future__ import annotations
+
+from herald.write.names import introduce, introduce_all
+
+SOURCE = (
+    "Neighbor Kevin Evans saw the shooting from his porch on Tuesday night. "
+    "Police arrived minutes later and closed the street. "
+    '"He was outside, in front. We heard a shot and the officer went down," Evans said.'
+)
+QUOTED = '"He was outside, in front. We heard a shot and the officer went down," Evans said.'
+
+
+def test_a_bare_surname_becomes_the_full_name_its_source_gave() -> None:
+    # the demo's Wayne State article ended with a quotation from an "Evans" it never introduced
+    before = SOURCE[: SOURCE.index('"He')]
+    assert introduce(QUOTED, before, "") == QUOTED.replace("Evans said", "Kevin Evans said")
+    opened = introduce("But Evans said the street was dark.", before, "")
+    assert opened == "But Kevin Evans said the street was dark."
+
+
+def test_only_the_first_mention_and_never_inside_a_quotation() -> None:
+    texts = [
+        "Evans said the street was dark when the officer stopped the cyclist.",
+        QUOTED,
+    ]
+    first, second = introduce_all(texts, [SOURCE, SOURCE], texts)
+    assert first.startswith("Kevin Evans said")
+    assert second == QUOTED  # the reader has met him
+    inside = '"I told Evans to get inside," said the officer\'s partner.'
+    assert introduce(inside, SOURCE, "") == inside
+
+
+def test_names_that_are_not_bare_surnames_stay() -> None:
+    assert introduce("Mr. Evans said it was loud.", SOURCE, "") == "Mr. Evans said it was loud."
+    washington = "The storm reached Washington on Monday evening."
+    assert introduce(washington, "President George Washington crossed it.", "") == washington
+    family = "Mona Lisa Harding and Kip Harding wrote a book about their children. "
+    sentence = "Harding said the children loved to learn."
+    assert introduce(sentence, family, "") == sentence  # two Hardings: which one?
+    assert introduce(sentence, "", "") == sentence  # never named in full before
+
+
+def test_every_bare_surname_of_a_sentence() -> None:
+    source = "Senate leader Chuck Schumer and House Speaker Nancy Pelosi met the president. "
+    sentence = "Schumer and Pelosi said Tuesday they had offered the president a stopgap bill."
+    assert introduce(sentence, source, "") == (
+        "Chuck Schumer and Nancy Pelosi said Tuesday they had offered the president a stopgap bill."
+    )
