@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from herald.ingest.dates import parse_date
-from herald.ingest.text import html_to_text, inline_text
+from herald.ingest.text import entry_title, html_to_text, inline_text
 
 
 def test_html_to_text_keeps_paragraphs_and_line_breaks() -> None:
@@ -32,6 +32,17 @@ def test_html_to_text_on_plain_text() -> None:
 
 def test_html_to_text_ignores_marker_characters_in_input() -> None:
     assert html_to_text("a\x00b\x01c") == "abc"
+
+
+def test_entry_title_loses_the_marks_before_it() -> None:
+    # the demo's Multi-News source: "► Update: Man charged with 1st-degree murder in..."
+    assert (
+        entry_title("&#9658; Update: Man charged with murder") == "Update: Man charged with murder"
+    )
+    assert entry_title("▶ <b>Watch</b>: the launch") == "Watch: the launch"
+    assert entry_title("• “Quoted” headline") == "“Quoted” headline"
+    assert entry_title("3 killed in crash - Daily Ledger") == "3 killed in crash - Daily Ledger"
+    assert entry_title("►") == "►"  # nothing after it: left as it is
 
 
 def test_inline_text() -> None:

@@ -24,7 +24,7 @@ from lxml import etree
 
 from herald.exceptions import FeedParseError
 from herald.ingest.dates import parse_date
-from herald.ingest.text import html_to_text, inline_text
+from herald.ingest.text import entry_title, html_to_text, inline_text
 from herald.ingest.urls import is_http_url, resolve
 from herald.types import FeedFormat, FeedItem, ParsedFeed
 
@@ -216,7 +216,7 @@ def _xml_item(entry: Any, base: str, collector: _Collector) -> FeedItem | None:
     return _make_item(
         guid=str(entry.get("id") or ""),
         url=_http_url(base, entry.get("link")),
-        title=inline_text(str(entry.get("title") or "")),
+        title=entry_title(str(entry.get("title") or "")),
         summary=_entry_summary(entry),
         author=_entry_author(entry),
         published=published,
@@ -375,7 +375,7 @@ def _json_item(raw: dict[str, Any], base: str, collector: _Collector) -> FeedIte
     return _make_item(
         guid=_json_str(raw, "id"),
         url=_http_url(base, raw.get("url")) or _http_url(base, raw.get("external_url")),
-        title=inline_text(_json_str(raw, "title")),
+        title=entry_title(_json_str(raw, "title")),
         summary=_longest(
             html_to_text(_json_str(raw, "content_html")),
             html_to_text(_json_str(raw, "content_text")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-__all__ = ["html_to_text", "inline_text"]
+__all__ = ["entry_title", "html_to_text", "inline_text"]
 
 BLOCK_TAGS = frozenset(
     {
@@ -104,6 +104,16 @@ def html_to_text(html: str) -> str:
 def _clean_paragraph(text: str) -> str:
     lines = (_SPACES.sub(" ", line).strip() for line in text.split(LINE))
     return "\n".join(line for line in lines if line)
+
+
+# Marks some feeds put before a headline ("► Update: Man charged..."), never part of it.
+_TITLE_MARKS = re.compile(r"^(?:[►▶▷▸•·»■□◆◇★☆✓✔→⇒|*]\s*)+(?=\w|[\"“‘'(])")
+
+
+def entry_title(html: str) -> str:
+    """An entry's title as one line of text, without the arrows and bullets some feeds put
+    before it ("► Update: Man charged..." is "Update: Man charged...")."""
+    return _TITLE_MARKS.sub("", inline_text(html))
 
 
 def inline_text(html: str) -> str:
