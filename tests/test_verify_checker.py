@@ -203,3 +203,18 @@ def test_a_headline_made_from_a_dropped_sentence_goes_with_it(embedder: MiniLMEm
     # a headline of a kept sentence, or a source's own, stays
     kept = verify(_draft(GOOD), SOURCES, embedder, 0.45, 0.5)
     assert kept.draft.headline == "Budget passes"
+
+
+def test_a_card_summary_made_from_a_dropped_sentence_goes_with_it(
+    embedder: MiniLMEmbedder,
+) -> None:
+    # the card showed the second sentence (the headline repeats the lead); it was dropped
+    invented = Sentence("The council also voted to rename Main Street after the mayor.", (1,))
+    lead, *rest = GOOD
+    draft = replace(
+        _draft([lead, invented, *rest]), headline=lead.text.rstrip("."), summary=invented.text
+    )
+    result = verify(draft, SOURCES, embedder, 0.45, 0.5)
+    assert result.accepted, result.reason
+    assert "Main Street" not in result.draft.summary
+    assert result.draft.summary in {s.text for s in result.draft.sentences}

@@ -83,6 +83,17 @@ def test_a_long_summary_is_cut_before_a_number_not_after_it() -> None:
     assert card.endswith("the storm left damage.") and "3.5" not in card  # "estimated [at]" goes
 
 
+def test_a_card_does_not_say_its_headline_twice() -> None:
+    # the demo's card: "Amber Pasztor had already decided..." as headline and as summary
+    lead = "Amber Pasztor had already decided she was going to kill her children."
+    title = "Amber Pasztor had already decided she was going to kill her children"
+    after = "Police said the mother of two was arrested in Oregon on Monday."
+    assert summary(lead, title, [after]) == after
+    assert summary(lead, title, ["She told them so on Monday at the station."]) == lead
+    assert summary(lead, title, ['"I did it," she told the officers.']) == lead
+    assert summary(lead, "Oregon mother held in deaths of two children", [after]) == lead
+
+
 def test_a_headline_cut_short_by_its_feed_is_not_the_articles_headline(
     shared_data: Path,
 ) -> None:

@@ -139,13 +139,17 @@ def _result(
 def _rebuild(draft: Draft, kept: Sequence[Sentence]) -> Draft:
     """The draft with only the kept sentences; summary and key points follow what is left."""
     texts = [s.text for s in kept]
-    summary = draft.summary
-    if kept and (not draft.sentences or kept[0].text != draft.sentences[0].text):
-        summary = heads.summary(kept[0].text)
     points = tuple(p for p in draft.key_points if any(p.rstrip(".") in t for t in texts))
     headline = draft.headline
     if kept and _from_dropped(headline, draft.sentences, kept):
         headline = heads.headline((), kept[0].text, others=texts[1:3])
+    summary = draft.summary
+    if kept and (
+        not draft.sentences
+        or kept[0].text != draft.sentences[0].text
+        or _from_dropped(summary, draft.sentences, kept)  # the card's sentence went
+    ):
+        summary = heads.summary(kept[0].text, headline, texts[1:2])
     return replace(
         draft,
         headline=headline,
@@ -156,8 +160,9 @@ def _rebuild(draft: Draft, kept: Sequence[Sentence]) -> Draft:
 
 
 def _from_dropped(headline: str, drafted: Sequence[Sentence], kept: Sequence[Sentence]) -> bool:
-    """Whether the headline was made from a sentence the verifier dropped (its words are all
-    that sentence's, and not all any kept one's): it goes with its sentence."""
+    """Whether the headline (or the card's summary) was made from a sentence the verifier
+    dropped (its words are all that sentence's, and not all any kept one's): it goes with its
+    sentence."""
     words = set(nlp.lower_terms(headline))
     if not words:
         return False

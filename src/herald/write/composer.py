@@ -124,11 +124,10 @@ def _draft(
     words = sum(len(s.text.split()) for s in sentences)
     if words < min_words:
         notes.append(f"short: {words} words, fewer than {min_words}")
+    title = heads.headline(_titles(sources, scored, cited), lead, _outlets(sources), ranked[:3])
     return Draft(
-        headline=heads.headline(
-            _titles(sources, scored, cited), lead, _outlets(sources), ranked[:3]
-        ),
-        summary=heads.summary(lead),
+        headline=title,
+        summary=heads.summary(lead, title, [s.text for s in sentences[1:2]]),
         dateline=_dateline(refs),
         sentences=sentences,
         key_points=heads.key_points(ranked),

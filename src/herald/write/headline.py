@@ -370,11 +370,30 @@ def _unclosed(text: str) -> int:
     return -1
 
 
-def summary(lead: str) -> str:
-    """The one-sentence summary for feed cards: the lead, shortened when long."""
+def summary(lead: str, title: str = "", following: Sequence[str] = ()) -> str:
+    """The one-sentence summary for feed cards: the lead, shortened when long. When the
+    headline ``title`` was made from the lead (a card would say the same thing twice), the
+    next sentence of ``following`` that stands on its own (no quotation or pronoun opening
+    it) instead, if there is one."""
+    if title and _repeats(title, lead):
+        alone = [s for s in following if not (_PRONOUN_START.match(s) or s.startswith(_QUOTES))]
+        lead = alone[0] if alone else lead
     if nlp.word_count(lead) <= MAX_SUMMARY_WORDS:
         return lead
     return _cut(lead, MAX_SUMMARY_WORDS).rstrip(" ,;") + "."
+
+
+_QUOTES = ('"', "“", "'", "‘")
+SAME_WORDS = 0.8  # a headline with this share of its words in the lead was made from it
+
+
+def _repeats(title: str, lead: str) -> bool:
+    """Whether most of the headline's words are the lead's."""
+    words = nlp.lower_terms(title)
+    if not words:
+        return False
+    found = set(nlp.lower_terms(lead))
+    return sum(w in found for w in words) >= SAME_WORDS * len(words)
 
 
 def key_points(sentences: Sequence[str], count: int = 4) -> tuple[str, ...]:
