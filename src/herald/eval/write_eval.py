@@ -202,10 +202,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("file")
     parser.add_argument("--output", required=True)
     parser.add_argument("--words", type=int, default=250)
+    parser.add_argument("--limit", type=int, default=None, help="only the first N stories")
     args = parser.parse_args(argv)
     from herald.nlp.embed import MiniLMEmbedder
 
-    metrics = run_write_eval(args.file, args.output, args.words, MiniLMEmbedder())
+    metrics = run_write_eval(args.file, args.output, args.words, MiniLMEmbedder(), limit=args.limit)
     print(json.dumps(metrics, indent=2))
 
 
