@@ -83,6 +83,19 @@ def test_a_long_summary_is_cut_before_a_number_not_after_it() -> None:
     assert card.endswith("the storm left damage.") and "3.5" not in card  # "estimated [at]" goes
 
 
+def test_a_summary_cut_after_a_quotation_ends_inside_it() -> None:
+    # the demo's card ended 'fighting for justice,".'
+    lead = (
+        "In an interview with CNN's Dana Bash, Sanders, a Democratic presidential candidate, "
+        'said Day "spent her life fighting for the poor and fighting for justice," and added '
+        "that the Pontiff's decision to mention her along with Abraham Lincoln, Martin Luther "
+        "King Jr. and Thomas Merton is telling."
+    )
+    assert summary(lead).endswith(
+        'said Day "spent her life fighting for the poor and fighting for justice."'
+    )
+
+
 def test_a_card_does_not_say_its_headline_twice() -> None:
     # the demo's card: "Amber Pasztor had already decided..." as headline and as summary
     lead = "Amber Pasztor had already decided she was going to kill her children."

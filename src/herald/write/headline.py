@@ -380,7 +380,17 @@ def summary(lead: str, title: str = "", following: Sequence[str] = ()) -> str:
         lead = alone[0] if alone else lead
     if nlp.word_count(lead) <= MAX_SUMMARY_WORDS:
         return lead
-    return _cut(lead, MAX_SUMMARY_WORDS).rstrip(" ,;") + "."
+    return _full_stop(_cut(lead, MAX_SUMMARY_WORDS))
+
+
+def _full_stop(text: str) -> str:
+    """A shortened sentence ended with a full stop: inside a quotation its cut left open on a
+    comma ('...fighting for justice,"' -> '...fighting for justice."'), else after it."""
+    text = text.rstrip(" ,;")
+    for mark in ('"', "”"):
+        if text.endswith("," + mark):
+            return text[:-2] + "." + mark
+    return text + "."
 
 
 _QUOTES = ('"', "“", "'", "‘")
