@@ -13,7 +13,7 @@ import pytest
 from herald.nlp.embed import MiniLMEmbedder
 from herald.types import Draft
 from herald.write import ranking
-from herald.write.base import SourceDoc
+from herald.write.base import UNKNOWN_TIME, SourceDoc
 from herald.write.candidates import (
     Candidate,
     candidates,
@@ -753,3 +753,25 @@ def test_a_sentence_dated_by_its_day_comes_only_from_the_newest_days_sources() -
     assert [t for t in (c.text for c in candidates(same_day)) if "today" in t]
     unknown = [SourceDoc(0, "A", "u", "t", earlier), SourceDoc(1, "B", "u", "t", later, new)]
     assert [t for t in (c.text for c in candidates(unknown)) if "today" in t]
+
+
+def test_the_newest_development_leads_a_story_told_over_days() -> None:
+    # the demo led with Wednesday's "Officer Collin Rose has died..." under Friday's headline
+    # "Man charged with 1st-degree murder", and told Friday's news in its fifth sentence
+    def cand(doc: int, position: int, text: str) -> Candidate:
+        return Candidate(doc, position, 0, text, text, len(text.split()), False, False)
+
+    cands = [
+        cand(0, 0, "Officer Collin Rose has died of injuries he sustained when he was shot."),
+        cand(0, 1, "Rose was investigating car break-ins in the Woodbridge neighborhood."),
+        cand(1, 0, "A Detroit man pleaded not guilty Friday to murder charges in the shooting."),
+        cand(1, 1, "DeAngelo Lamar Davis, 31, will remain in jail without bond, the judge said."),
+    ]
+    wednesday = datetime(2014, 3, 12, 20, tzinfo=UTC)
+    friday = datetime(2014, 3, 14, 15, tzinfo=UTC)
+    assert ranking.arrange(cands, [0, 1, 2, 3], [wednesday, friday])[0] == 2
+    # sources of the same day, or without dates, keep the most central source's lead
+    assert ranking.arrange(cands, [0, 1, 2, 3], [friday, friday])[0] == 0
+    assert ranking.arrange(cands, [0, 1, 2, 3], [UNKNOWN_TIME, friday])[0] == 0
+    # the newest source's own lead must be chosen: its later sentences do not lead
+    assert ranking.arrange(cands, [0, 1, 3], [wednesday, friday])[0] == 0

@@ -44,7 +44,7 @@ def compose(
         raise WriteError("no usable sentence in the sources")
     scored = ranking.score(cands, embedder.embed([c.text for c in cands]))
     chosen = ranking.select(scored, target_words, max_words)
-    order = ranking.arrange(cands, chosen)
+    order = ranking.arrange(cands, chosen, [s.published for s in sources])
     if not order:
         raise WriteError("no sentence could be chosen")
     support = [_supporting_docs(scored, i) for i in order]

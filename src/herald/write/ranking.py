@@ -22,12 +22,15 @@ import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
 from herald.nlp import text as nlp
 from herald.nlp.embed import Vectors
+from herald.write.base import UNKNOWN_TIME
 from herald.write.candidates import Candidate
+from herald.write.whose import an_earlier_day
 
 W_CENTROID = 1.0
 W_CORROBORATION = 0.5
@@ -199,14 +202,17 @@ def _best_next(
     return best
 
 
-def arrange(cands: Sequence[Candidate], chosen: Sequence[int]) -> list[int]:
+def arrange(
+    cands: Sequence[Candidate], chosen: Sequence[int], published: Sequence[datetime] = ()
+) -> list[int]:
     """Wire order: the lead first, then source order (earlier facts before background).
 
-    A sentence that needs its predecessor always follows it directly.
+    A sentence that needs its predecessor always follows it directly. ``published``: each
+    source's publication time (by ``Candidate.doc``), for :func:`_latest_lead`.
     """
     if not chosen:
         return []
-    lead = _lead(cands, chosen)
+    lead = _latest_lead(cands, chosen, published, _lead(cands, chosen))
     rest = sorted((i for i in chosen if i != lead), key=lambda i: (cands[i].position, cands[i].doc))
     follower = {p: i for i in chosen if cands[i].needs_previous for p in _prev_of(cands, i)}
     order: list[int] = []
@@ -222,6 +228,26 @@ def arrange(cands: Sequence[Candidate], chosen: Sequence[int]) -> list[int]:
 def _prev_of(cands: Sequence[Candidate], i: int) -> list[int]:
     target = (cands[i].doc, cands[i].position - 1)
     return [j for j, c in enumerate(cands) if (c.doc, c.position) == target]
+
+
+def _latest_lead(
+    cands: Sequence[Candidate], chosen: Sequence[int], published: Sequence[datetime], lead: int
+) -> int:
+    """The newest development leads: when the lead's source was written on an earlier day
+    than the story's newest source, and the newest source's own lead is chosen, that one (the
+    demo's article on a police officer's death led with Wednesday's "Officer Collin Rose has
+    died" under the headline "Man charged with 1st-degree murder", Friday's news, which it
+    told in its fifth sentence)."""
+    known = [t for t in published if t != UNKNOWN_TIME]
+    if not known or not an_earlier_day(published[cands[lead].doc], max(known)):
+        return lead
+    ranks = _ranks(cands)
+    for i in chosen:
+        c = cands[i]
+        latest = not an_earlier_day(published[c.doc], max(known))
+        if latest and ranks[i] == 0 and not c.quote and not c.needs_previous:
+            return i
+    return lead
 
 
 def _lead(cands: Sequence[Candidate], chosen: Sequence[int]) -> int:
