@@ -180,11 +180,19 @@ def test_junk_and_dangling_openings() -> None:
         "By contrast, exports to Europe rose by 4 percent in the same quarter.",
         "Not yet, said Efraim Levy, a S&P Capital IQ equity analyst.",  # Multi-News's lead
         "No, the minister said, the talks will not resume before the summer.",
+        # pointing at what was said or done before: "that suggestion" (the demo's Stormy
+        # Daniels article), "this move", "those proposals"
+        "Clifford's response to that suggestion is implicit in her lawsuit, filed Tuesday.",
+        "Critics called this move reckless and said it would cost the city dearly.",
+        "The council rejected those proposals at its meeting on Monday night.",
     ):
         assert fix_opening(answering, [])[0] == ""
     for kept in (
         "Despite the rain, thousands marched through the city centre on Saturday.",
         "No one was hurt in the fire on Tuesday, police said.",
+        # "that" opening a clause, not pointing
+        "The mayor said that questions remain about the budget for next year.",
+        "Police said that criticism of the officers was unfair and premature.",
     ):
         assert fix_opening(kept, []) == (kept, False)
 

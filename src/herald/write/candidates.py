@@ -201,6 +201,21 @@ _DANGLING = re.compile(
     r"^(?:Yes|No|Nope|Not yet|Not really|Not exactly|Not quite|Probably not|Absolutely(?: not)?|"
     r"Sure)\s*,"
 )
+# Something said or done in the sentence before, pointed at: "Clifford's response to that
+# suggestion is implicit in her lawsuit" (what suggestion?), "Critics called this move...".
+# After "that" only a singular count noun: 'said that criticism was...', 'said that questions
+# remain' use "that" to open a clause, not to point.
+_SAID_OR_DONE = (
+    r"suggestion|claim|decision|move|statement|remark|comment|allegation|accusation|argument|"
+    r"idea|proposal|request|offer|threat|warning|announcement|finding|revelation|response|"
+    r"reply|question|answer|incident|development"
+)
+_POINTS_BACK = re.compile(
+    rf"\b(?:(?:this|such an?)\s+(?:{_SAID_OR_DONE}|criticism|news|discovery)|"
+    rf"that\s+(?:{_SAID_OR_DONE})|"
+    rf"(?:these|those)\s+(?:(?:{_SAID_OR_DONE})s|criticisms|replies|discoveries))\b",
+    re.IGNORECASE,
+)
 # A transcript's or an interview's speaker labels: someone's words, not reporting.
 _INTERVIEW = re.compile(r"^[QA]\s*:\s")
 _THIRD_PERSON = re.compile(rf"\b(?:{'|'.join(sorted(_MALE | _FEMALE))})\b", re.IGNORECASE)
@@ -544,6 +559,8 @@ def fix_opening(sentence: str, recent_people: list[str]) -> tuple[str, bool]:
             return "", False
         return recent_people[-1] + text[pronoun.end() :], True
     if _DANGLING.match(text) or _pronoun_before_name(text):
+        return "", False
+    if _POINTS_BACK.search(nlp.unquoted(text)):
         return "", False
     return text, fixed
 
