@@ -48,3 +48,11 @@ def test_every_bare_surname_of_a_sentence() -> None:
     assert introduce(sentence, source, "") == (
         "Chuck Schumer and Nancy Pelosi said Tuesday they had offered the president a stopgap bill."
     )
+
+
+def test_a_hyphenated_surname_is_one_name() -> None:
+    # the demo's elevator article: "Al-Rahabi landed on top of her daughter."
+    source = "The mother, Nasra Al-Rahabi, 27, was waiting with the stroller on the 23rd floor. "
+    assert introduce("Al-Rahabi landed on top of her daughter.", source, "") == (
+        "Nasra Al-Rahabi landed on top of her daughter."
+    )

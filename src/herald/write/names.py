@@ -21,7 +21,7 @@ from herald.exceptions import ModelError
 from herald.nlp import text as nlp
 
 _POSSESSIVE = re.compile(r"['’]s$")
-_WORD = re.compile(r"\b[A-Z][a-z][\w'’-]*?(?=['’]s\b|\b)")
+_WORD = re.compile(r"\b[A-Z][a-z][\w'’-]*")
 # spaCy's tags for a word that is a place or a thing there, never the person of that name
 _NOT_PEOPLE = frozenset({"GPE", "LOC", "FAC", "NORP", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
 # a capitalised word before a surname that still lets it stand alone: a sentence's opening
@@ -50,7 +50,8 @@ def introduce(text: str, earlier_source: str, article_so_far: str) -> str:
     done = 0
     seen: set[str] = set()
     for match in _WORD.finditer(text):
-        word, start, end = match.group(0), match.start(), match.end()
+        word = _POSSESSIVE.sub("", match.group(0).rstrip("'’-"))
+        start, end = match.start(), match.start() + len(word)
         if word in seen or any(a <= start < b for a, b in quoted):
             continue
         seen.add(word)
