@@ -783,3 +783,6 @@ def test_the_newest_development_leads_a_story_told_over_days() -> None:
     assert ranking.arrange(cands, [0, 1, 2, 3], [UNKNOWN_TIME, friday])[0] == 0
     # the newest source's own lead must be chosen: its later sentences do not lead
     assert ranking.arrange(cands, [0, 1, 3], [wednesday, friday])[0] == 0
+    # and dated: an undated source is not the newest development
+    undated = [*cands, cand(2, 0, "A third outlet said the officer had served for 19 years.")]
+    assert ranking.arrange(undated, [0, 4, 1], [wednesday, friday, UNKNOWN_TIME])[0] == 0

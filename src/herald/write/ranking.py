@@ -234,17 +234,18 @@ def _latest_lead(
     cands: Sequence[Candidate], chosen: Sequence[int], published: Sequence[datetime], lead: int
 ) -> int:
     """The newest development leads: when the lead's source was written on an earlier day
-    than the story's newest source, and the newest source's own lead is chosen, that one (the
-    demo's article on a police officer's death led with Wednesday's "Officer Collin Rose has
-    died" under the headline "Man charged with 1st-degree murder", Friday's news, which it
-    told in its fifth sentence)."""
+    than the story's newest source, and a dated source of the newest day has its own lead
+    chosen, that one. (An article on a police officer's death led with Wednesday's "Officer
+    Collin Rose has died" under the headline "Man charged with 1st-degree murder", Friday's
+    news, which it told in its fifth sentence; the demo gives that story's sources one day's
+    times, so there it still does.)"""
     known = [t for t in published if t != UNKNOWN_TIME]
     if not known or not an_earlier_day(published[cands[lead].doc], max(known)):
         return lead
     ranks = _ranks(cands)
     for i in chosen:
-        c = cands[i]
-        latest = not an_earlier_day(published[c.doc], max(known))
+        c, when = cands[i], published[cands[i].doc]
+        latest = when != UNKNOWN_TIME and not an_earlier_day(when, max(known))
         if latest and ranks[i] == 0 and not c.quote and not c.needs_previous:
             return i
     return lead
