@@ -149,6 +149,10 @@ def test_link_only_story(client: TestClient, seeded: Seeded) -> None:
     no_writeup = page(client, f"/stories/{seeded.festival}")
     explain = texts(no_writeup, "//p[@class='explain']")[0]
     assert "at least two independent publishers" in explain
+    # a story two publishers cover that is not written yet does not claim it has only one
+    # (the browser screenshots showed "2 outlets" above "...only when at least two...")
+    assert views.links_reason(None, outlets=2) == views.NOT_WRITTEN_YET
+    assert views.links_reason(None, outlets=1) == views.LINKS_ONLY_REASON
 
 
 def test_source_html_is_escaped(client: TestClient, seeded: Seeded) -> None:

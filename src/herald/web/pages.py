@@ -139,7 +139,7 @@ def story_page(request: Request, story_id: Annotated[int, Path(ge=1)]) -> Respon
         "topic_name": topic_name(story.topic),
         "dateline": views.story_dateline(story, writeup),
         "paragraphs": views.paragraphs(writeup) if writeup and article else [],
-        "links_reason": views.links_reason(writeup),
+        "links_reason": views.links_reason(writeup, story.outlet_count),
         "coverage": views.coverage(links, writeup),
         "labels": labels(
             story.trending,

@@ -48,10 +48,15 @@ def is_article(writeup: Writeup | None) -> bool:
     )
 
 
-def links_reason(writeup: Writeup | None) -> str:
+NOT_WRITTEN_YET = "Herald has not written an article about this story yet."
+
+
+def links_reason(writeup: Writeup | None, outlets: int = 0) -> str:
+    """Why a story is shown as links: its writeup's reason; without one, that a single
+    publisher covers it, or (with two or more ``outlets``) that it is not written yet."""
     if writeup is not None and writeup.reason.strip():
         return writeup.reason.strip()
-    return LINKS_ONLY_REASON
+    return NOT_WRITTEN_YET if outlets >= 2 else LINKS_ONLY_REASON
 
 
 def relative_time(when: datetime, now: datetime) -> str:
@@ -86,13 +91,14 @@ class CardView:
 def card_view(card: FeedCard, now: datetime) -> CardView:
     story, writeup = card.story, card.writeup
     article = is_article(writeup)
-    summary = writeup.summary if writeup is not None and article else links_reason(writeup)
+    outlets = max(story.outlet_count, len(card.outlets))
+    summary = writeup.summary if writeup is not None and article else links_reason(writeup, outlets)
     return CardView(
         story_id=story.id,
         headline=writeup.headline if writeup is not None and article else story.title,
         working_title=not article,
         summary=summary,
-        outlet_count=max(story.outlet_count, len(card.outlets)),
+        outlet_count=outlets,
         when=story.last_seen,
         when_text=relative_time(story.last_seen, now),
         reason=card.reason,
