@@ -40,6 +40,16 @@ def test_names_that_are_not_bare_surnames_stay() -> None:
     sentence = "Harding said the children loved to learn."
     assert introduce(sentence, family, "") == sentence  # two Hardings: which one?
     assert introduce(sentence, "", "") == sentence  # never named in full before
+    # a month, or a word that is no proper noun there, is nobody's surname
+    source = "Prime Minister Theresa May met the singer Neil Young on Monday. "
+    for other in (
+        "In May, the company said its profits rose sharply.",
+        "Young people are leaving the region, the report said.",
+    ):
+        assert introduce(other, source, "") == other
+    assert introduce("Young said he would tour again next year.", source, "") == (
+        "Neil Young said he would tour again next year."
+    )
 
 
 def test_every_bare_surname_of_a_sentence() -> None:
@@ -56,3 +66,29 @@ def test_a_hyphenated_surname_is_one_name() -> None:
     assert introduce("Al-Rahabi landed on top of her daughter.", source, "") == (
         "Nasra Al-Rahabi landed on top of her daughter."
     )
+
+
+def test_a_surname_that_also_names_a_company_stays() -> None:
+    # "Bloomberg reported" is the news agency, not the former mayor the source also names
+    source = (
+        "Former New York mayor Michael Bloomberg said he would run. "
+        "The report was first published by Bloomberg News on Tuesday. "
+    )
+    reported = "Bloomberg reported that the deal was close."
+    assert introduce(reported, source, "") == reported
+    ford = (
+        "Henry Ford built the plant in 1910. Ford Motor Co. said it would recall 100,000 trucks. "
+    )
+    recall = "Ford said on Tuesday that the recall would cost millions."
+    assert introduce(recall, ford, "") == recall
+
+
+def test_a_word_after_a_determiner_or_inside_an_organisations_name_is_nobodys_surname() -> None:
+    # an earlier version wrote "said Laurie Hedges from the James Cook University of
+    # Nottingham" (Multi-News; the source named James Cook University elsewhere), and "his
+    # Miami Heat": a person's name takes no "the" or "his", and no university is a person
+    source = "The study's co-author works at James Cook University in Australia. "
+    said = '"It is vital," said Laurie Hedges from the University of Nottingham - Malaysia.'
+    assert introduce(said, source, "") == said
+    heat = "LeBron James won as his Heat beat the Oklahoma City Thunder in Game 5."
+    assert introduce(heat, "Coach Erik Spoelstra praised the Miami Heat. ", "") == heat

@@ -435,6 +435,12 @@ _ORG_WORDS = _wordset(
 _ARTICLES = frozenset({"the", "a", "an"})
 
 
+def names_an_organisation(name: str) -> bool:
+    """Whether a capitalised name holds a word of organisations or places ("James Cook
+    University", "Bloomberg News", "Main Street"): no person's name."""
+    return any(word in _ORG_WORDS for word in name.split())
+
+
 def _is_title(word: str) -> bool:
     return word.lower().strip(".") in TITLES
 

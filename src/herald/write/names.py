@@ -4,11 +4,11 @@ A source introduces "Kevin Evans, a neighbor," and later quotes him as "Evans sa
 article that takes only the later sentence would quote an "Evans" its reader never met (the
 demo's Wayne State article ended '"...we heard two more shots," Evans said.'). The first time
 the article mentions such a surname, outside quotation marks, not part of a longer name
-("Mr. Evans", "Chris Evans") and not a place there (spaCy's tags: "in Washington"), it
-becomes the full name its own source gave before that sentence: the one person spaCy tags
-with that surname there. When the source names two people with that surname (a family), or
-none, the sentence stays as it is.
-The full name is the source's own text, so the verifier finds it in the cited source.
+("Mr. Evans", "Chris Evans") and a name that is not a place, a date or a common word there
+(spaCy's tags: not "in Washington", "in May", "Young people"), it becomes the full name its
+own source gave before that sentence: the one person spaCy tags with that surname there. When
+the source names two people with that surname (a family), or none, the sentence stays as it
+is. The full name is the source's own text, so the verifier finds it in the cited source.
 """
 
 from __future__ import annotations
@@ -19,11 +19,24 @@ from collections.abc import Sequence
 from herald.cluster.ner import named_entities
 from herald.exceptions import ModelError
 from herald.nlp import text as nlp
+from herald.write.clause_cut import parse
 
 _POSSESSIVE = re.compile(r"['’]s$")
 _WORD = re.compile(r"\b[A-Z][a-z][\w'’-]*")
-# spaCy's tags for a word that is a place or a thing there, never the person of that name
-_NOT_PEOPLE = frozenset({"GPE", "LOC", "FAC", "NORP", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
+# spaCy's part-of-speech tags of a capitalised word used as a common word ("Young people");
+# not NOUN or ADP, which the small model gives names too ("Lopes cashed it", "Alba co-founded")
+_COMMON_WORD_TAGS = frozenset(
+    {"ADJ", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NUM", "PART", "PRON", "SCONJ", "VERB"}
+)
+# entity labels a bare surname may get: a person, an organisation (spaCy's small English model
+# often calls one that), or none ("" for a capitalised name spaCy left untagged)
+_MAYBE_PEOPLE = frozenset({"PERSON", "ORG", ""})
+_CALENDAR = frozenset(
+    (*nlp.MONTHS, "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+)
+_DETERMINERS = frozenset(
+    {"the", "a", "an", "this", "that", "these", "those", "his", "her", "its", "their", "our"}
+)
 # a capitalised word before a surname that still lets it stand alone: a sentence's opening
 _OPENERS = frozenset({"but", "and", "then", "later", "meanwhile", "still", "so", "yet"})
 
@@ -60,7 +73,7 @@ def introduce(text: str, earlier_source: str, article_so_far: str) -> str:
         if re.search(rf"\b{re.escape(word)}\b", article_so_far):
             continue  # the reader has met this name (or could not be told more) already
         full = _full_name(word, earlier_source)
-        if full and full not in text and _a_person_here(word, text):
+        if full and full not in text and _a_person_here(word, text, start):
             out += [text[done:start], full]
             done = end
     return "".join(out) + text[done:]
@@ -71,6 +84,8 @@ def _stands_alone(text: str, start: int, end: int) -> bool:
     title right before it ("Mr. Evans", "Chris Evans", but "But Evans said" opening a
     sentence) and none right after it ("Evans Street")."""
     before = text[:start].split()
+    if before and before[-1].lower() in _DETERMINERS:
+        return False  # "the University", "his Heat": a person's name takes no determiner
     if before:
         previous = before[-1].strip("\"“‘'(")
         opening = len(before) == 1 and previous.lower() in _OPENERS
@@ -82,31 +97,38 @@ def _stands_alone(text: str, start: int, end: int) -> bool:
 
 
 def _full_name(surname: str, source: str) -> str:
-    """The one person the source names in full with this surname ('' when none or several)."""
-    pattern = re.compile(rf"\b[A-Z][\w.'’-]* {re.escape(surname)}\b")
-    holders = [s for s in nlp.split_sentences(source) if pattern.search(s)]
-    if not holders:
+    """The one person the source names in full with this surname; '' when none, when several
+    (a family), or when the source also has a longer name of something else holding it
+    ("Bloomberg News" beside Michael Bloomberg, "Ford Motor Co." beside Henry Ford)."""
+    if not re.search(rf"\b[A-Z][\w.'’-]* {re.escape(surname)}\b", source):
         return ""
+    holders = [s for s in nlp.split_sentences(source) if re.search(rf"\b{re.escape(surname)}\b", s)]
     try:
-        tagged = named_entities(holders)
+        tagged = [e for entities in named_entities(holders) for e in entities]
     except ModelError:
         return ""
-    found = {
-        e.text
-        for entities in tagged
-        for e in entities
-        if e.label == "PERSON" and len(e.text.split()) >= 2 and e.text.split()[-1] == surname
-    }
+    longer = [e for e in tagged if len(e.text.split()) >= 2 and surname in e.text.split()]
+    if any(e.label != "PERSON" or nlp.names_an_organisation(e.text) for e in longer):
+        return ""  # spaCy calls "James Cook University" a person at times
+    found = {e.text for e in longer if e.text.split()[-1] == surname}
     return found.pop() if len(found) == 1 else ""
 
 
-def _a_person_here(word: str, text: str) -> bool:
-    """Whether spaCy does not tag ``word`` in ``text`` as a place or a thing: not "in
-    Washington" when a source's George Washington is someone else. (An organisation is allowed:
-    the small English model often calls a bare surname one, as in "Evans said...")"""
+def _a_person_here(word: str, text: str, start: int) -> bool:
+    """Whether the word at ``start`` can be a person's name in ``text``: no month or weekday
+    ("in May" is not Theresa May), no adjective, verb or other common word by spaCy's tagger
+    ("Young people are..." is not Neil Young), and no entity but a person or an organisation
+    (the small English model
+    often calls a bare surname one: "Evans said..."), so not "in Washington" when a source's
+    George Washington is someone else."""
+    if word.lower() in _CALENDAR:
+        return False
     try:
+        tokens = [t for t in parse(text) if t.idx == start]
         tagged = named_entities([text])[0]
     except ModelError:
         return False
+    if not tokens or tokens[0].pos_ in _COMMON_WORD_TAGS:
+        return False
     holding = [e for e in tagged if word in [_POSSESSIVE.sub("", w) for w in e.text.split()]]
-    return not any(e.label in _NOT_PEOPLE for e in holding)
+    return all(e.label in _MAYBE_PEOPLE for e in holding)
