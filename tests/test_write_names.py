@@ -87,7 +87,10 @@ def test_a_word_after_a_determiner_or_inside_an_organisations_name_is_nobodys_su
     # an earlier version wrote "said Laurie Hedges from the James Cook University of
     # Nottingham" (Multi-News; the source named James Cook University elsewhere), and "his
     # Miami Heat": a person's name takes no "the" or "his", and no university is a person
-    source = "The study's co-author works at James Cook University in Australia. "
+    source = (  # the Multi-News source's own sentence
+        "James Cook University scientists have helped invent a clever technique to tell black "
+        "leopards apart - a trick that may end up saving their skins. "
+    )
     said = '"It is vital," said Laurie Hedges from the University of Nottingham - Malaysia.'
     assert introduce(said, source, "") == said
     heat = "LeBron James won as his Heat beat the Oklahoma City Thunder in Game 5."
