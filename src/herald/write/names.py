@@ -80,9 +80,10 @@ def introduce(text: str, earlier_source: str, article_so_far: str) -> str:
 
 
 def _stands_alone(text: str, start: int, end: int) -> bool:
-    """Whether the word at ``start:end`` is no part of a longer name: no capitalised word or
-    title right before it ("Mr. Evans", "Chris Evans", but "But Evans said" opening a
-    sentence) and none right after it ("Evans Street")."""
+    """Whether the word at ``start:end`` stands alone as a name: no determiner before it ("the
+    University", "his Heat"), no capitalised word or title right before it ("Mr. Evans",
+    "Chris Evans", but "But Evans said" opening a sentence) and none right after it ("Evans
+    Street")."""
     before = text[:start].split()
     if before and before[-1].lower() in _DETERMINERS:
         return False  # "the University", "his Heat": a person's name takes no determiner
@@ -118,9 +119,8 @@ def _a_person_here(word: str, text: str, start: int) -> bool:
     """Whether the word at ``start`` can be a person's name in ``text``: no month or weekday
     ("in May" is not Theresa May), no adjective, verb or other common word by spaCy's tagger
     ("Young people are..." is not Neil Young), and no entity but a person or an organisation
-    (the small English model
-    often calls a bare surname one: "Evans said..."), so not "in Washington" when a source's
-    George Washington is someone else."""
+    (the small English model often calls a bare surname one: "Evans said..."), so not "in
+    Washington" when a source's George Washington is someone else."""
     if word.lower() in _CALENDAR:
         return False
     try:
