@@ -407,6 +407,11 @@ class FeedCard:
     outlets: tuple[str, ...] = field(default=())
     why: CardReason | None = None
 
+    @property
+    def outlet_count(self) -> int:
+        """Distinct outlets covering the story: its count, or the outlets listed if more."""
+        return max(self.story.outlet_count, len(self.outlets))
+
 
 # ------------------------------------------------------------------ reports and corrections
 

@@ -122,7 +122,7 @@ def entry_for(
         content = article_html(writeup, dateline, card.labels, story_url)
         published = writeup.created_at
     else:
-        reason = links_reason(writeup, max(story.outlet_count, len(card.outlets)))
+        reason = links_reason(writeup, card.outlet_count)
         title, summary = f"Links: {story.title}", reason
         content = links_html(reason, dateline, articles_of(story.id), card.labels, story_url)
         published = story.first_seen

@@ -87,12 +87,11 @@ def article_json(a: Article) -> dict[str, Any]:
 def card_json(card: FeedCard) -> dict[str, Any]:
     w = card.writeup
     article = is_article(w)
-    outlets = max(card.story.outlet_count, len(card.outlets))
     return {
         "story": story_json(card.story, card.outlets),
         "headline": w.headline if w is not None and article else card.story.title,
         "working_title": not article,
-        "summary": w.summary if w is not None and article else links_reason(w, outlets),
+        "summary": w.summary if w is not None and article else links_reason(w, card.outlet_count),
         "score": card.score,
         "reason": card.reason,
         "labels": list(card.labels),

@@ -91,14 +91,17 @@ class CardView:
 def card_view(card: FeedCard, now: datetime) -> CardView:
     story, writeup = card.story, card.writeup
     article = is_article(writeup)
-    outlets = max(story.outlet_count, len(card.outlets))
-    summary = writeup.summary if writeup is not None and article else links_reason(writeup, outlets)
+    summary = (
+        writeup.summary
+        if writeup is not None and article
+        else links_reason(writeup, card.outlet_count)
+    )
     return CardView(
         story_id=story.id,
         headline=writeup.headline if writeup is not None and article else story.title,
         working_title=not article,
         summary=summary,
-        outlet_count=outlets,
+        outlet_count=card.outlet_count,
         when=story.last_seen,
         when_text=relative_time(story.last_seen, now),
         reason=card.reason,
