@@ -59,6 +59,7 @@ def introduce(text: str, earlier_source: str, article_so_far: str) -> str:
     ``article_so_far`` already mentioned it ("Schumer and Pelosi said" -> "Chuck Schumer and
     Nancy Pelosi said")."""
     quoted = nlp.quote_spans(text)
+    sentences: list[str] | None = None  # the source's, split once and only when needed
     out: list[str] = []
     done = 0
     seen: set[str] = set()
@@ -72,7 +73,10 @@ def introduce(text: str, earlier_source: str, article_so_far: str) -> str:
             continue
         if re.search(rf"\b{re.escape(word)}\b", article_so_far):
             continue  # the reader has met this name (or could not be told more) already
-        full = _full_name(word, earlier_source)
+        if not re.search(rf"\b[A-Z][\w.'’-]* {re.escape(word)}\b", earlier_source):
+            continue  # the source never wrote a longer name ending with it
+        sentences = nlp.split_sentences(earlier_source) if sentences is None else sentences
+        full = _full_name(word, sentences)
         if full and full not in text and _a_person_here(word, text, start):
             out += [text[done:start], full]
             done = end
@@ -97,13 +101,11 @@ def _stands_alone(text: str, start: int, end: int) -> bool:
     return not (after.startswith(" ") and following[:1].isupper())
 
 
-def _full_name(surname: str, source: str) -> str:
-    """The one person the source names in full with this surname; '' when none, when several
-    (a family), or when the source also has a longer name of something else holding it
-    ("Bloomberg News" beside Michael Bloomberg, "Ford Motor Co." beside Henry Ford)."""
-    if not re.search(rf"\b[A-Z][\w.'’-]* {re.escape(surname)}\b", source):
-        return ""
-    holders = [s for s in nlp.split_sentences(source) if re.search(rf"\b{re.escape(surname)}\b", s)]
+def _full_name(surname: str, sentences: Sequence[str]) -> str:
+    """The one person the source's ``sentences`` name in full with this surname; '' when
+    none, when several (a family), or when the source also has a longer name of something else
+    holding it ("Bloomberg News" beside Michael Bloomberg, "Ford Motor Co." beside Henry Ford)."""
+    holders = [s for s in sentences if re.search(rf"\b{re.escape(surname)}\b", s)]
     try:
         tagged = [e for entities in named_entities(holders) for e in entities]
     except ModelError:

@@ -212,7 +212,8 @@ def arrange(
     """
     if not chosen:
         return []
-    lead = _latest_lead(cands, chosen, published, _lead(cands, chosen))
+    source_leads = {i for i, rank in enumerate(_ranks(cands)) if rank == 0 and _may_lead(cands[i])}
+    lead = _latest_lead(cands, chosen, published, source_leads, _lead(cands, chosen, source_leads))
     rest = sorted((i for i in chosen if i != lead), key=lambda i: (cands[i].position, cands[i].doc))
     follower = {p: i for i in chosen if cands[i].needs_previous for p in _prev_of(cands, i)}
     order: list[int] = []
@@ -230,8 +231,17 @@ def _prev_of(cands: Sequence[Candidate], i: int) -> list[int]:
     return [j for j, c in enumerate(cands) if (c.doc, c.position) == target]
 
 
+def _may_lead(c: Candidate) -> bool:
+    """No quotation, and no sentence that needs the one before it."""
+    return not c.quote and not c.needs_previous
+
+
 def _latest_lead(
-    cands: Sequence[Candidate], chosen: Sequence[int], published: Sequence[datetime], lead: int
+    cands: Sequence[Candidate],
+    chosen: Sequence[int],
+    published: Sequence[datetime],
+    source_leads: set[int],
+    lead: int,
 ) -> int:
     """The newest development leads: when the lead's source was written on an earlier day
     than the story's newest source, and a dated source of the newest day has its own lead
@@ -242,16 +252,14 @@ def _latest_lead(
     known = [t for t in published if t != UNKNOWN_TIME]
     if not known or not an_earlier_day(published[cands[lead].doc], max(known)):
         return lead
-    ranks = _ranks(cands)
     for i in chosen:
-        c, when = cands[i], published[cands[i].doc]
-        latest = when != UNKNOWN_TIME and not an_earlier_day(when, max(known))
-        if latest and ranks[i] == 0 and not c.quote and not c.needs_previous:
+        when = published[cands[i].doc]
+        if i in source_leads and when != UNKNOWN_TIME and not an_earlier_day(when, max(known)):
             return i
     return lead
 
 
-def _lead(cands: Sequence[Candidate], chosen: Sequence[int]) -> int:
+def _lead(cands: Sequence[Candidate], chosen: Sequence[int], source_leads: set[int]) -> int:
     """Among the first ``LEAD_AMONG`` chosen: the first that is its source's own lead (the
     source's first sentence a writer may use) and no quotation; else the first that is no
     quotation; else the first chosen. A reporter's lead says who did what, when and where
@@ -259,12 +267,11 @@ def _lead(cands: Sequence[Candidate], chosen: Sequence[int]) -> int:
     a sentence from further down assumes what came before ("The infant's mother was
     waiting..."). On Multi-News, the first sentence's ROUGE-1 F1 against the reference's first
     sentence (``lead_rouge1`` of ``herald eval write``) rose from 22.9 to 25.0; the article's own
-    ROUGE is unchanged."""
-    ranks = _ranks(cands)
+    ROUGE is unchanged. ``source_leads``: the sources' own leads that may lead."""
     for i in chosen[:LEAD_AMONG]:
-        if ranks[i] == 0 and not cands[i].quote and not cands[i].needs_previous:
+        if i in source_leads:
             return i
     for i in chosen[:LEAD_AMONG]:
-        if not cands[i].quote and not cands[i].needs_previous:
+        if _may_lead(cands[i]):
             return i
     return chosen[0]
