@@ -33,6 +33,7 @@ from herald.cluster.online import (
     embedding_text,
     rebuild_state,
 )
+from herald.cluster.sections import section_shares, section_topics
 from herald.cluster.topics import topic_of_centroid, working_title
 from herald.executor.locks import stage_lock
 from herald.executor.models import Models
@@ -74,12 +75,13 @@ def _cluster_locked(h: Herald, progress: Progress) -> ClusterReport:
         return report
     members = Members(h)
     clusterer = _restore(h, members)
-    _repair(h, clusterer, stale)
+    filing = Filing(h)
+    _repair(h, clusterer, stale, filing)
     batches = [pending[start : start + BATCH] for start in range(0, len(pending), BATCH)]
     texts = ([embedding_text(a.title, a.body) for a in batch] for batch in batches)
     embedded = h.executor.map_batches(embed_texts, texts)
     for batch, vectors in zip(batches, embedded, strict=True):
-        _cluster_batch(h, clusterer, members, batch, vectors, report)
+        _cluster_batch(h, clusterer, members, batch, vectors, report, filing)
         progress.advance(len(batch))
     progress.finish()
     return report
@@ -90,12 +92,24 @@ def embed_texts(models: Models, texts: Sequence[str]) -> Vectors:
     return models.embedder.embed(texts)
 
 
-def _repair(h: Herald, clusterer: OnlineClusterer, stale: Sequence[int]) -> None:
+def _repair(h: Herald, clusterer: OnlineClusterer, stale: Sequence[int], filing: Filing) -> None:
     """Recount and re-save stories a killed run left with stale counts, so none of their
     members is invisible (articles were assigned, the story row was not yet updated)."""
     for story_id in stale:
         h.store.recount_story(story_id)
-        _save_story(h, clusterer, story_id)
+        _save_story(h, clusterer, story_id, filing)
+
+
+class Filing:
+    """The topics an article's publisher filed it under: the sections of its address and
+    its feed's, and its source's category (the sources are read once per round)."""
+
+    def __init__(self, h: Herald) -> None:
+        self.feeds = {s.id: (s.url, s.category) for s in h.store.list_sources()}
+
+    def __call__(self, article: Article) -> frozenset[str]:
+        feed, category = self.feeds.get(article.source_id, ("", ""))
+        return section_topics((article.url, feed), (category,))
 
 
 class Members:
@@ -162,6 +176,7 @@ def _cluster_batch(
     batch: Sequence[Article],
     vectors: Vectors,
     report: ClusterReport,
+    filing: Filing,
 ) -> None:
     assignments: list[tuple[int, int, bytes | None]] = []
     outcomes: list[Assignment] = []
@@ -179,7 +194,7 @@ def _cluster_batch(
         _apply_changes(h, outcome, touched, report)
     report.articles += len(batch)
     for key in touched:
-        _save_story(h, clusterer, key)
+        _save_story(h, clusterer, key, filing)
 
 
 def _apply_changes(
@@ -197,7 +212,7 @@ def _apply_changes(
         report.splits += 1
 
 
-def _save_story(h: Herald, clusterer: OnlineClusterer, key: int) -> None:
+def _save_story(h: Herald, clusterer: OnlineClusterer, key: int, filing: Filing) -> None:
     try:
         state = clusterer.story(key)
     except KeyError:
@@ -215,7 +230,8 @@ def _save_story(h: Herald, clusterer: OnlineClusterer, key: int) -> None:
         title = next(filter(None, (title_from_text(a.body) for a in members)), "")
         title = title or working_title([a.title for a in members], stacked)
     centroid = state.centroid
-    topic = topic_of_centroid(centroid, h.embedder) if centroid.size else ""
+    sections = section_shares([filing(a) for a in members])
+    topic = topic_of_centroid(centroid, h.embedder, sections) if centroid.size else ""
     h.store.save_story(
         key,
         title=title,
