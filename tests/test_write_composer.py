@@ -558,6 +558,12 @@ def test_a_sources_stance_opening_a_sentence_is_not_heralds() -> None:
     assert is_junk("It is wildly entertaining and it has a sense of humor about itself.")
     assert not is_junk('"It was a terrible day for all of us," the mayor said on Monday.')
     assert not is_junk("Viggo Mortensen, who starred in Captain Fantastic, was at the show.")
+    # a book blurb's praise (a real Multi-News source on the Harding family's book)
+    assert is_junk(
+        "Mona Lisa and Kip’s story is an uplifting, extraordinary, and ultimately relatable"
+        " one that any parent can achieve."
+    )
+    assert not is_junk('"I got a really heart-warming letter from Phil," the frontman said.')
     assert not is_junk("The plan would cost an awful lot of money, the agency said on Monday.")
     # a writer framing, guessing or answering what was reported (real Multi-News sentences)
     assert is_junk("The bottom line is that Americans need to see the memo, if it exists.")

@@ -153,7 +153,11 @@ _JUDGING = re.compile(
     r"entertaining|hilarious(?:ly)?|compelling|riveting|shockingly|admirabl[ey]|wisely|"
     r"bizarrely|embarrassingly|refreshing(?:ly)?|delicious(?:ly)?|awesome|amazing(?:ly)?|"
     r"incredibl[ey]|unbelievably|sublime|dazzling|disappointingly|underwhelming|overrated|"
-    r"underrated|cringeworthy|pointless|idiots?)\b|"
+    r"underrated|cringeworthy|pointless|idiots?|"
+    # a blurb's praise: "Mona Lisa and Kip's story is an uplifting, extraordinary, and
+    # ultimately relatable one"
+    r"uplifting|heart-?warming|relatable|must-(?:see|read|watch|have)|jaw-dropping|"
+    r"mind-blowing|unmissable|feel-good|awe-inspiring)\b|"
     r"\bpretty (?:good|bad|great|awful)\b|\bway too\b|"
     # a writer framing or guessing: "It's worth noting that...", "The bottom line is that
     # Americans need to see the memo", "Maybe brands subconsciously realize that..."
