@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from herald.cluster.sections import (
     SECTION_WORDS,
+    label_topic,
     section_shares,
     section_topics,
     section_words,
 )
 from herald.cluster.topics import TOPICS, topic_for, topic_of_centroid
 from herald.eval.topic_eval import evaluate, read_articles
+from herald.extract.html import extract_article
 from herald.nlp.embed import MiniLMEmbedder
+from herald.pipeline.ingest_step import to_entry
+from herald.types import FeedItem
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +64,48 @@ def test_section_topics_of_an_article_its_feed_and_its_source() -> None:
     assert section_topics([], ["NBA"]) == {"sports"}
     assert section_topics([], ["USA | Texas", "Positive News"]) == set()  # no one topic
     assert section_topics(["https://x.com/international-business/a"]) == {"world", "business"}
+
+
+@pytest.mark.parametrize(
+    ("labels", "topic"),
+    [
+        (["World News"], "world"),
+        (["News/Politics"], "politics"),
+        (["Arts & Entertainment"], "entertainment"),
+        (["Sport - Football"], "sports"),
+        (["Politics", "Donald Trump"], "politics"),  # a tag naming no section adds nothing
+        (["World Cup"], ""),  # whole parts only
+        (["Money Heist"], ""),
+        (["US News"], ""),
+        (["World", "Business"], ""),  # two topics: none
+        ([], ""),
+    ],
+)
+def test_label_topic(labels: list[str], topic: str) -> None:
+    assert label_topic(labels) == topic
+
+
+@pytest.mark.parametrize(
+    ("page", "topic"),
+    [
+        ("breitbart", "technology"),  # article:section "Tech"
+        ("wikia", "entertainment"),  # JSON-LD articleSection "Movies"
+        ("wapo-1", "world"),
+        ("bbc-1", ""),
+    ],
+)
+def test_real_pages_name_their_section(shared_data: Path, page: str, topic: str) -> None:
+    html = (
+        shared_data / "extraction" / "readability_test_pages" / page / "source.html"
+    ).read_bytes()
+    assert extract_article(html, "").section == topic
+
+
+def test_feed_categories_file_the_stored_entry() -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    item = FeedItem("g", "https://e.example/a", "A", "", "", now, categories=("Sport", "Nadal"))
+    assert to_entry(item, now).section == "sports"
+    assert to_entry(replace(item, categories=()), now).section == ""
 
 
 def test_section_shares_count_only_filed_articles() -> None:

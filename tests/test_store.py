@@ -321,6 +321,26 @@ def test_extraction_updates(store: Store) -> None:
         store.get_article(three + 100)
 
 
+def test_an_articles_section_comes_from_its_entry_and_its_page(store: Store) -> None:
+    a = add_source(store, "alpha")
+    filed = [replace(entry(1), section="sports"), replace(entry(2), section="sports"), entry(3)]
+    store.add_entries(a, filed, NOW, True)
+    one, two, three = article_ids(store)
+    assert [store.get_article(i).section for i in (one, two, three)] == ["sports", "sports", ""]
+    store.save_extractions(
+        [
+            ExtractionUpdate(one, ExtractStatus.OK, "", "Text.", section="business"),
+            ExtractionUpdate(two, ExtractStatus.OK, "", "Text."),  # the page names none
+            ExtractionUpdate(three, ExtractStatus.OK, "", "Text.", section="health"),
+        ]
+    )
+    assert [store.get_article(i).section for i in (one, two, three)] == [
+        "business",  # the page's own label wins
+        "sports",  # no label on the page never undoes the feed's
+        "health",
+    ]
+
+
 # --------------------------------------------------------------------------- stories
 
 

@@ -146,6 +146,7 @@ class Extraction:
     canonical_url: str = ""
     image_url: str = ""
     kind: ArticleKind = ArticleKind.NEWS
+    section: str = ""  # the topic the page's own section labels name, or ""
 
 
 # --------------------------------------------------------------------------- articles and stories
@@ -169,6 +170,7 @@ class Article:
     story_id: int | None = None
     duplicate_of: int | None = None
     kind: ArticleKind = ArticleKind.NEWS
+    section: str = ""  # the topic its publisher files it under, or ""
 
     @property
     def body(self) -> str:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-__all__ = ["SECTION_WORDS", "section_shares", "section_topics", "section_words"]
+__all__ = ["SECTION_WORDS", "label_topic", "section_shares", "section_topics", "section_words"]
 
 _GROUPS: dict[str, tuple[str, ...]] = {
     "world": ("world", "international", "foreign", "global", "worldnews", "diplomacy"),
@@ -149,6 +149,7 @@ SECTION_WORDS: dict[str, str] = {w: topic for topic, words in _GROUPS.items() fo
 
 _TOKEN = re.compile(r"[a-z]+")
 SECTION_PRIOR = 1.0
+_LABEL_PARTS = re.compile(r"\s*(?:[/>|,;:&·•»]|\band\b)\s*|\s+[-–—]\s+")
 _SECOND_LEVEL = frozenset({"co", "com", "net", "org", "ac", "gov", "edu", "ne", "or"})
 
 
@@ -179,6 +180,21 @@ def section_topics(urls: Iterable[str] = (), categories: Iterable[str] = ()) -> 
     words = [w for url in urls if url for w in section_words(url)]
     words += [w for label in categories for w in _TOKEN.findall(label.lower())]
     return frozenset(SECTION_WORDS[w] for w in words if w in SECTION_WORDS)
+
+
+def label_topic(labels: Iterable[str]) -> str:
+    """The topic the publisher's own section labels name (a page's ``article:section`` or
+    ``articleSection``, a feed entry's categories): a whole label, or a part of one, that is a
+    section word once a "news" beside it is dropped ("World News", "News/Politics",
+    "Arts & Entertainment"); "" when none does or they name different topics. Whole parts
+    only: a tag "World Cup" or "Money Heist" names no topic."""
+    found = set()
+    for label in labels:
+        for part in _LABEL_PARTS.split(label.lower()):
+            words = [w for w in part.split() if w != "news"]
+            if len(words) == 1 and words[0] in SECTION_WORDS:
+                found.add(SECTION_WORDS[words[0]])
+    return found.pop() if len(found) == 1 else ""
 
 
 def section_shares(filed: Sequence[frozenset[str]]) -> Mapping[str, float]:

@@ -26,6 +26,7 @@ import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 
+from herald.cluster.sections import label_topic
 from herald.exceptions import ExtractionError
 from herald.extract.body import (
     anchor_share,
@@ -249,6 +250,7 @@ def _with_metadata(
             labels=metadata.labels,
             types=metadata.types,
         ),
+        section=label_topic(metadata.labels),
     )
 
 

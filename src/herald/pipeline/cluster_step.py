@@ -101,15 +101,17 @@ def _repair(h: Herald, clusterer: OnlineClusterer, stale: Sequence[int], filing:
 
 
 class Filing:
-    """The topics an article's publisher filed it under: the sections of its address and
-    its feed's, and its source's category (the sources are read once per round)."""
+    """The topics an article's publisher filed it under: its own section (the page's or its
+    feed entry's labels), the sections of its address and its feed's, and its source's
+    category (the sources are read once per round)."""
 
     def __init__(self, h: Herald) -> None:
         self.feeds = {s.id: (s.url, s.category) for s in h.store.list_sources()}
 
     def __call__(self, article: Article) -> frozenset[str]:
         feed, category = self.feeds.get(article.source_id, ("", ""))
-        return section_topics((article.url, feed), (category,))
+        filed = section_topics((article.url, feed), (category,))
+        return filed | {article.section} if article.section else filed
 
 
 class Members:

@@ -232,6 +232,7 @@ def _update(
         content_hash=page.fingerprint,
         duplicate_of=duplicate_of,
         kind=extraction.kind,
+        section=extraction.section,
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from herald.app import Herald
+from herald.cluster.sections import label_topic
 from herald.exceptions import FeedParseError, HeraldError, WorkerTimeoutError
 from herald.executor.base import SHARDS_PER_WORKER, WorkContext, chunks, shard_by_host
 from herald.executor.locks import stage_lock
@@ -185,4 +186,5 @@ def to_entry(item: FeedItem, now: datetime, kind: ArticleKind = ArticleKind.NEWS
         kind=strongest(
             [kind, article_kind(urls=[item.url], title=item.title, labels=item.categories)]
         ),
+        section=label_topic(item.categories),
     )

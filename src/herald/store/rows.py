@@ -72,6 +72,7 @@ def article_from_row(row: Row[Any]) -> Article:
         story_id=m["story_id"],
         duplicate_of=m["duplicate_of"],
         kind=ArticleKind(m["kind"]),
+        section=m["section"],
     )
 
 

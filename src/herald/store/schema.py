@@ -91,6 +91,8 @@ articles = Table(
     Column("story_id", Integer, ForeignKey("stories.id")),
     # what the publisher says the piece is (herald.types.ArticleKind): news, opinion, review
     Column("kind", String(16), nullable=False, default="news", server_default="news"),
+    # the topic its publisher files it under (herald.cluster.sections.label_topic), or ""
+    Column("section", String(16), nullable=False, default="", server_default=""),
     UniqueConstraint("source_id", "guid", name="uq_articles_source_guid"),
     Index("ix_articles_canonical_url", "canonical_url"),
     Index(

@@ -58,6 +58,7 @@ class NewEntry:
     published: datetime
     image_url: str = ""
     kind: ArticleKind = ArticleKind.NEWS
+    section: str = ""  # the topic its categories name (herald.cluster.sections.label_topic)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class ExtractionUpdate:
     duplicate_of: int | None = None
     published: datetime | None = None
     kind: ArticleKind = ArticleKind.NEWS  # what the page says; news never undoes the feed's
+    section: str = ""  # the page's own section's topic; none never undoes the feed's
 
 
 @dataclass(frozen=True)
@@ -353,6 +355,8 @@ class Store:
                     values["published"] = u.published
                 if u.kind is not ArticleKind.NEWS:
                     values["kind"] = u.kind.value
+                if u.section:
+                    values["section"] = u.section
                 conn.execute(update(articles).where(articles.c.id == u.article_id).values(**values))
 
     def recent_originals(self, since: datetime, after_id: int = 0) -> list[tuple[int, str]]:
@@ -902,6 +906,7 @@ def _entry_values(
         "image_url": e.image_url,
         "published": e.published,
         "kind": e.kind.value,
+        "section": e.section,
         "ingested_at": now,
         "text": "",
         "language": "",
