@@ -367,3 +367,42 @@ def test_a_cut_that_loses_what_the_verb_said_or_opens_a_quotation_is_no_headline
     made = headline([], lead, others=[quote, allies])
     assert made.startswith("Republican allies of President-elect Donald J. Trump made overtures")
     assert not made.endswith("not interested")
+
+
+def test_a_lead_headline_about_nobody_gives_way_to_the_next_sentence_naming_the_subject() -> None:
+    # a real Multi-News story: the lead names Tesla only in the clause a headline drops
+    lead = (
+        "In a fitting finale to a week Tesla Motors executives would rather forget, a law firm"
+        " announced Friday that it had filed a class-action suit against the electric car maker"
+        " for allegedly misleading investors over the fire risk posed by the company’s Model S"
+        " sedan."
+    )
+    following = [
+        "The firm of Pomerantz Grossman Hufford Dahlstrom & Gross accused Tesla of making"
+        " misleading statements about the car’s safety, in spite of “undisclosed puncture and"
+        " fire risks” in the Model S battery pack.",
+        "On Wednesday, a Model S caught fire on a Tennessee freeway after striking a metal"
+        " towing hitch lying in the road.",
+        "Earlier in the week Tesla said it lost $38.5 million, or 32 cents a share.",
+    ]
+    assert headline([], lead, others=following) == (
+        "The firm of Pomerantz Grossman Hufford Dahlstrom & Gross accused Tesla of making"
+        " misleading statements about the car’s safety"
+    )
+    # a subject only the lead names, or a next sentence that does not name it: the lead's
+    assert headline([], lead, others=following[1:2]) == (
+        "A law firm announced Friday that it had filed a class-action suit"
+    )
+    # a name the headline drops that is not the story's subject (a real Multi-News lead)
+    wedding = (
+        "A 20-year-old woman was arrested Sunday night after reportedly crashing a wedding,"
+        " pouring a drink on her boyfriend and punching a woman in the face, WKMG reported."
+    )
+    told = [
+        "McDowell claimed she saw her boyfriend dancing and kissing the victim.",
+        "McDowell was charged with battery, deputies said.",
+        "McDowell was released on bail on Monday.",
+    ]
+    assert headline([], wedding, others=told) == (
+        "A 20-year-old woman was arrested Sunday night after reportedly crashing a wedding"
+    )

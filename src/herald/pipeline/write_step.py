@@ -53,7 +53,7 @@ from herald.write.fallback import verified_draft
 
 log = logging.getLogger(__name__)
 
-WRITER_VERSION = "composer-12"  # a change here rewrites every story on the next round
+WRITER_VERSION = "composer-13"  # a change here rewrites every story on the next round
 MAX_SOURCES = 8
 MIN_SOURCE_CHARS = 300
 WRITE_BATCH = 1  # stories per model batch: a written story takes seconds, a links-only one none

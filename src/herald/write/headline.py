@@ -204,7 +204,7 @@ def headline(
     for sentence in [lead, *statements]:
         whole = "" if speaks_in_first_person(sentence) else _whole_headline(sentence)
         if whole:  # a source's "our system" is not Herald's to headline
-            return whole
+            return (sentence is lead and _naming_subject(whole, lead, statements)) or whole
     first = compress(lead, MAX_HEADLINE_WORDS)
     if _says_something(first, lead):
         return first
@@ -217,6 +217,26 @@ def headline(
         and nlp.quotes_balanced(h)  # '"I am incredibly flattered to have been suggested
     ]
     return next((h for h, s in named if _has_verb(h, s)), named[0][0] if named else first)
+
+
+def _naming_subject(head: str, lead: str, following: Sequence[str]) -> str:
+    """The next sentence's headline when the lead's (``head``) names nobody but the lead
+    names the story's subject (a name, or a word of one, that two or more of the
+    ``following`` sentences repeat: "Tesla" of "Tesla Motors") and that headline names it;
+    else "". "In a fitting finale to a week Tesla Motors executives
+    would rather forget, a law firm announced Friday that it had filed a class-action suit
+    [against the electric car maker...]" gave "A law firm announced Friday that it had filed
+    a class-action suit", about nobody the reader can tell."""
+    if nlp.entities(head) or not following or speaks_in_first_person(following[0]):
+        return ""
+    words = {w for name in nlp.entities(lead) for w in name.split() if len(w) > 2}
+    subject = [w for w in words if sum(_says_word(s, w) for s in following) >= 2]
+    instead = _whole_headline(following[0]) if subject else ""
+    return instead if any(_says_word(instead, w) for w in subject) else ""
+
+
+def _says_word(text: str, word: str) -> bool:
+    return re.search(rf"\b{re.escape(word)}\b", text) is not None
 
 
 def _whole_headline(sentence: str) -> str:
