@@ -20,131 +20,35 @@ from urllib.parse import urlsplit
 
 __all__ = ["SECTION_WORDS", "label_topic", "section_shares", "section_topics", "section_words"]
 
-_GROUPS: dict[str, tuple[str, ...]] = {
-    "world": ("world", "international", "foreign", "global", "worldnews", "diplomacy"),
-    "politics": (
-        "politics",
-        "political",
-        "election",
-        "elections",
-        "congress",
-        "parliament",
-        "government",
-        "whitehouse",
-    ),
+# Per topic, the section words that file a piece under it (whole words, lower case).
+_GROUPS: dict[str, str] = {
+    "world": "world international foreign global worldnews diplomacy",
+    "politics": "politics political election elections congress parliament government whitehouse",
     "business": (
-        "business",
-        "businessnews",
-        "money",
-        "markets",
-        "market",
-        "finance",
-        "financial",
-        "economy",
-        "economics",
-        "companies",
-        "investing",
-        "stocks",
-        "banking",
-        "earnings",
-        "industries",
-        "forex",
-        "commodities",
-        "realestate",
-        "retail",
-        "energy",
-        "mining",
-        "auto",
-        "autos",
-        "dealbook",
-        "moneybeat",
+        "business businessnews money markets market finance financial economy economics "
+        "companies investing stocks banking earnings industries forex commodities realestate "
+        "retail energy mining auto autos dealbook moneybeat"
     ),
     "technology": (
-        "tech",
-        "technology",
-        "technews",
-        "gadgets",
-        "internet",
-        "apps",
-        "software",
-        "cybersecurity",
-        "ai",
-        "computing",
-        "bitcoin",
-        "cryptocurrency",
-        "crypto",
-        "privacy",
-        "linux",
+        "tech technology technews gadgets internet apps software cybersecurity ai computing "
+        "bitcoin cryptocurrency crypto privacy linux"
     ),
-    "science": (
-        "science",
-        "space",
-        "environment",
-        "climate",
-        "astronomy",
-        "physics",
-        "ecology",
-        "nature",
-    ),
-    "health": (
-        "health",
-        "healthcare",
-        "wellness",
-        "medicine",
-        "medical",
-        "fitness",
-        "wellbeing",
-        "psychology",
-        "autism",
-    ),
+    "science": "science space environment climate astronomy physics ecology nature",
+    "health": "health healthcare wellness medicine medical fitness wellbeing psychology autism",
     "sports": (
-        "sport",
-        "sports",
-        "football",
-        "soccer",
-        "nfl",
-        "nba",
-        "mlb",
-        "nhl",
-        "mma",
-        "cricket",
-        "tennis",
-        "golf",
-        "rugby",
-        "baseball",
-        "basketball",
-        "hockey",
-        "olympics",
-        "cycling",
-        "boxing",
-        "motorsport",
-        "wrestling",
+        "sport sports football soccer nfl nba mlb nhl mma cricket tennis golf rugby baseball "
+        "basketball hockey olympics cycling boxing motorsport wrestling"
     ),
     "entertainment": (
-        "entertainment",
-        "showbiz",
-        "tvshowbiz",
-        "celebrity",
-        "celebrities",
-        "celeb",
-        "gossip",
-        "music",
-        "movies",
-        "movie",
-        "film",
-        "films",
-        "tv",
-        "television",
-        "arts",
-        "hollywood",
-        "theater",
-        "theatre",
-        "books",
+        "entertainment showbiz tvshowbiz celebrity celebrities celeb gossip music movies "
+        "movie film films tv television arts hollywood theater theatre books"
     ),
-    "crime": ("crime", "police", "courts"),
+    "crime": "crime police courts",
 }
 
-SECTION_WORDS: dict[str, str] = {w: topic for topic, words in _GROUPS.items() for w in words}
+SECTION_WORDS: dict[str, str] = {
+    w: topic for topic, words in _GROUPS.items() for w in words.split()
+}
 """A section word (lower case, one token) and the topic it files a piece under."""
 
 _TOKEN = re.compile(r"[a-z]+")
