@@ -52,6 +52,9 @@ def test_section_words_skip_the_domain_the_slug_and_the_query() -> None:
     ]
     assert section_words("http://feeds.bbci.co.uk/sport/rss.xml") == ["feeds", "sport"]
     assert section_words("not a url") == []
+    # a feed's file name is its section (real feeds of the shared source list)
+    feed = "https://www.news18.com/commonfeeds/v1/eng/rss/business.xml"
+    assert section_words(feed, feed=True) == ["commonfeeds", "v", "eng", "rss", "business"]
     assert section_words("http://[::1") == []  # malformed: no words, no error
 
 
@@ -59,9 +62,17 @@ def test_section_topics_of_an_article_its_feed_and_its_source() -> None:
     assert section_topics(["http://www.bbc.co.uk/news/entertainment-arts-26521234"]) == set()
     assert section_topics(["https://www.bbc.co.uk/news/world/asia/story"]) == {"world"}
     assert section_topics(
-        ["https://example.com/2014/story.html", "http://feeds.bbci.co.uk/sport/rss.xml"]
+        ["https://example.com/2014/story.html"], feeds=["http://feeds.bbci.co.uk/sport/rss.xml"]
     ) == {"sports"}
     assert section_topics([], ["NBA"]) == {"sports"}
+    assert section_topics(feeds=["https://rss.orf.at/science.xml"]) == {"science"}
+    feed = "https://www.click2houston.com/arc/outboundfeeds/rss/category/sports/?outputType=xml"
+    assert section_topics(feeds=[feed]) == {"sports"}
+    assert section_topics(["https://rss.orf.at/science.xml"]) == set()  # an article's slug
+    # a feed named after its outlet (the demo's feeds): a name, not a section
+    for name in ("kplc-tv.xml", "network-world.xml", "business-insider.atom"):
+        assert section_topics(feeds=[f"http://127.0.0.1:8001/feeds/{name}"]) == set()
+    assert section_topics(feeds=["http://rss.cnn.com/rss/money_latest.rss"]) == {"business"}
     assert section_topics([], ["USA | Texas", "Positive News"]) == set()  # no one topic
     assert section_topics(["https://x.com/international-business/a"]) == {"world", "business"}
 

@@ -3,8 +3,9 @@
 An outlet's own filing is the surest sign of what a piece is about: ``/sport/`` in an
 article's address, a feed at ``feeds.bbci.co.uk/news/world/rss.xml``, ``money.cnn.com``, or a
 source listed under "NBA" in an OPML file. :func:`section_topics` reads such words (host
-labels before the registered domain, path segments before the last one, which is the
-article's own slug or the feed's file name, and a source's category) and maps those in
+labels before the registered domain; an article's path segments before the last one, its
+own slug, and all of a feed's, whose file name is often its section: ``.../rss/sport.xml``;
+and a source's category) and maps those in
 ``SECTION_WORDS`` to Herald's topics; the query string is never read (tracking parameters
 such as ``utm_hp_ref=food`` say where a link was shared, not what it is).
 
@@ -54,20 +55,48 @@ SECTION_WORDS: dict[str, str] = {
 _TOKEN = re.compile(r"[a-z]+")
 SECTION_PRIOR = 1.0
 _LABEL_PARTS = re.compile(r"\s*(?:[/>|,;:&·•»]|\band\b)\s*|\s+[-–—]\s+")
+# words of a feed's file name that are not its section ("business_latest.rss", "top-news.xml")
+_FEED_WORDS = frozenset(
+    {
+        "rss",
+        "feed",
+        "feeds",
+        "atom",
+        "xml",
+        "json",
+        "rdf",
+        "php",
+        "cms",
+        "aspx",
+        "news",
+        "latest",
+        "top",
+        "stories",
+        "index",
+        "all",
+        "headlines",
+    }
+)
 _SECOND_LEVEL = frozenset({"co", "com", "net", "org", "ac", "gov", "edu", "ne", "or"})
 
 
-def section_words(url: str) -> list[str]:
+def section_words(url: str, feed: bool = False) -> list[str]:
     """The section-like words of an address: host labels before the registered domain
-    (``money`` of ``money.cnn.com``) and path segments before the last, split at anything
-    that is not a letter (``celebrity-news`` gives ``celebrity`` and ``news``)."""
+    (``money`` of ``money.cnn.com``) and path segments before the last (an article's own
+    slug), split at anything that is not a letter (``celebrity-news`` gives ``celebrity``
+    and ``news``); for a feed's address (``feed``) also its last segment when, less words
+    such as "rss" and "news", it is one word: a section (``.../rss/business.xml``), not a
+    name (``.../wkyc-tv.xml``, ``.../network-world.xml``)."""
     try:
         parts = urlsplit(url.replace("\\", "").strip())
     except ValueError:
         return []
     labels = [label for label in _subdomains(parts.hostname or "") if label != "www"]
-    segments = [s for s in parts.path.lower().split("/") if s][:-1]
-    return [w for text in (*labels, *segments) for w in _TOKEN.findall(text.lower())]
+    segments = [s for s in parts.path.lower().split("/") if s]
+    last = segments.pop() if segments else ""
+    words = [w for text in (*labels, *segments) for w in _TOKEN.findall(text.lower())]
+    named = [w for w in _TOKEN.findall(last) if w not in _FEED_WORDS]
+    return [*words, *named] if feed and len(named) == 1 else words
 
 
 def _subdomains(host: str) -> list[str]:
@@ -78,10 +107,14 @@ def _subdomains(host: str) -> list[str]:
     return labels[: -3 if second_level else -2]
 
 
-def section_topics(urls: Iterable[str] = (), categories: Iterable[str] = ()) -> frozenset[str]:
-    """The topics the sections of ``urls`` (an article's and its feed's addresses) and the
-    words of ``categories`` (a source's category, an entry's tags) file a piece under."""
+def section_topics(
+    urls: Iterable[str] = (), categories: Iterable[str] = (), feeds: Iterable[str] = ()
+) -> frozenset[str]:
+    """The topics the sections of ``urls`` (an article's address), of ``feeds`` (its feed's
+    address, file name included) and the words of ``categories`` (a source's category) file a
+    piece under."""
     words = [w for url in urls if url for w in section_words(url)]
+    words += [w for url in feeds if url for w in section_words(url, feed=True)]
     words += [w for label in categories for w in _TOKEN.findall(label.lower())]
     return frozenset(SECTION_WORDS[w] for w in words if w in SECTION_WORDS)
 

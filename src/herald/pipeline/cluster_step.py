@@ -110,7 +110,7 @@ class Filing:
 
     def __call__(self, article: Article) -> frozenset[str]:
         feed, category = self.feeds.get(article.source_id, ("", ""))
-        filed = section_topics((article.url, feed), (category,))
+        filed = section_topics((article.url,), (category,), feeds=(feed,))
         return filed | {article.section} if article.section else filed
 
 
