@@ -42,6 +42,7 @@ class EvalArticle:
     language: str
     story: str
     category: str = ""
+    url: str = ""
 
 
 def read_articles(path: str | Path) -> list[EvalArticle]:
@@ -64,6 +65,7 @@ def _article(row: dict[str, Any]) -> EvalArticle:
         language=row.get("language") or "",
         story=str(row.get("story") or ""),
         category=row.get("category") or "",
+        url=row.get("url") or "",
     )
 
 

@@ -37,6 +37,7 @@ import numpy as np
 
 from herald.cluster.sections import section_shares, section_topics
 from herald.cluster.topics import topic_of_centroid
+from herald.eval import cluster_eval
 from herald.nlp.embed import Embedder, Vectors
 
 # (category, subcategory or "" for any) -> the topics that count as right
@@ -88,18 +89,11 @@ def read_news(path: str | Path) -> list[Labelled]:
 
 def read_articles(path: str | Path) -> list[Labelled]:
     """The lines of an Articles file whose ``category`` maps to Herald's taxonomy."""
-    rows: list[Labelled] = []
-    with Path(path).open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            item = json.loads(line)
-            gold = ARTICLE_CATEGORY_TOPICS.get(str(item.get("category") or ""))
-            title = str(item.get("title") or "").strip()
-            if gold and title:
-                filed = section_topics([str(item.get("url") or "")])
-                rows.append(Labelled(title, gold, filed, str(item.get("story") or "")))
-    return rows
+    return [
+        Labelled(a.title.strip(), gold, section_topics([a.url]), a.story)
+        for a in cluster_eval.read_articles(path)
+        if (gold := ARTICLE_CATEGORY_TOPICS.get(a.category)) and a.title.strip()
+    ]
 
 
 def read_labelled(path: str | Path) -> list[Labelled]:

@@ -103,15 +103,21 @@ def _repair(h: Herald, clusterer: OnlineClusterer, stale: Sequence[int], filing:
 class Filing:
     """The topics an article's publisher filed it under: its own section (the page's or its
     feed entry's labels), the sections of its address and its feed's, and its source's
-    category (the sources are read once per round)."""
+    category (the sources are read once per round, each article's filing once: a story is
+    saved after every batch that touches it)."""
 
     def __init__(self, h: Herald) -> None:
         self.feeds = {s.id: (s.url, s.category) for s in h.store.list_sources()}
+        self.known: dict[int, frozenset[str]] = {}
 
     def __call__(self, article: Article) -> frozenset[str]:
-        feed, category = self.feeds.get(article.source_id, ("", ""))
-        filed = section_topics((article.url,), (category,), feeds=(feed,))
-        return filed | {article.section} if article.section else filed
+        filed = self.known.get(article.id)
+        if filed is None:
+            feed, category = self.feeds.get(article.source_id, ("", ""))
+            filed = section_topics((article.url,), (category,), feeds=(feed,))
+            filed = filed | {article.section} if article.section else filed
+            self.known[article.id] = filed
+        return filed
 
 
 class Members:
