@@ -123,9 +123,16 @@ def run_server(
     from uvicorn.supervisors import Multiprocess
 
     from herald.web.balance import BOARD_ENV, make_board
+    from herald.web.turns import PROTOCOL as TURN_PROTOCOL
 
     host, port = sock.getsockname()[:2]
-    options = {"host": host, "port": port, "log_level": log_level, "access_log": False}
+    options = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "access_log": False,
+        "http": TURN_PROTOCOL,
+    }
     if workers <= 1 and app is not None:
         uvicorn.Server(uvicorn.Config(for_serving(app), **options)).run(sockets=[sock])
         return
