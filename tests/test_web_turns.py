@@ -9,6 +9,7 @@ up halfway all leave nothing in flight, and every answer is right.
 from __future__ import annotations
 
 import asyncio
+import select
 import socket
 import threading
 import time
@@ -89,6 +90,15 @@ def test_readable_within_sleeps_until_data_or_the_deadline() -> None:
         started = time.perf_counter()
         assert readable_within(left.fileno(), 5.0) is True
         assert time.perf_counter() - started < 1.0
+
+
+def test_readable_within_works_without_poll(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(select, "poll")  # as on Windows
+    left, right = socket.socketpair()
+    with left, right:
+        assert readable_within(left.fileno(), 0.01) is False
+        right.sendall(b"x")
+        assert readable_within(left.fileno(), 5.0) is True
 
 
 async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -97,6 +97,8 @@ def turns_of(server_state: Any) -> Turns:
 
 def readable_within(fileno: int, seconds: float) -> bool:
     """Whether ``fileno`` has data to read within ``seconds`` (sleeping, not spinning)."""
+    if not hasattr(select, "poll"):  # Windows: ``select`` works on sockets there
+        return bool(select.select([fileno], [], [], seconds)[0])
     poller = select.poll()
     poller.register(fileno, select.POLLIN)
     return bool(poller.poll(seconds * 1000))
