@@ -1,7 +1,9 @@
 """Serving the web app with uvicorn: one process, or several worker processes on one socket.
 
-``herald serve --workers N`` and ``herald bench serve`` both come here. uvicorn picks
-``httptools`` and ``uvloop`` (dependencies of Herald) over its plain-Python h11 and asyncio.
+``herald serve --workers N`` and ``herald bench serve`` both come here. uvicorn runs on
+``uvloop`` with its ``httptools`` protocol (dependencies of Herald) plus one addition: a busy
+worker gives the last client of each batch a moment to send its next request before the loop
+polls again (``herald.web.turns``).
 
 The listening socket is made here, not by uvicorn: uvicorn's ``--workers`` path binds it with
 ``proto`` 0, so asyncio never turns ``TCP_NODELAY`` on for the accepted connections and every
