@@ -19,7 +19,6 @@ many readers with numpy.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -329,8 +328,10 @@ class _Groups:
         self.ids: list[int] = pool.ids[taken].tolist()
         self.meta = {k: pool.group_keys[k >> 1] for k in self.heads}
         self.caps = {kind: TYPE_CAPS.get(kind, TOPIC_CAP_WINDOW) for _, kind in self.meta.values()}
-        self.topics: Counter[str] = Counter()
-        self.types: Counter[str] = Counter()
+        # Cards picked per topic and per story type (plain dicts holding every key: a
+        # ``Counter`` calls its ``__missing__`` for each key not picked yet).
+        self.topics: dict[str, int] = {topic: 0 for topic, _ in self.meta.values()}
+        self.types: dict[str, int] = {kind: 0 for _, kind in self.meta.values()}
         self.count = 0
 
     def __bool__(self) -> bool:
@@ -339,10 +340,10 @@ class _Groups:
     def pick(self, explore: bool) -> int | None:
         """The best allowed head, taken off its queue; None when no queue may give one."""
         capped = self.count < TOPIC_CAP_WINDOW
-        topics, types = self.topics, self.types
+        topics, types, meta, caps = self.topics, self.types, self.meta, self.caps
         topics_full, kinds = False, set()
         if capped:
-            live = [self.meta[k] for k in self.heads]
+            live = [meta[k] for k in self.heads]
             topics_full = all(topics[t] >= TOPIC_CAP for t, _ in live)
             kinds = {kind for _, kind in live}
         best = math.inf
@@ -352,10 +353,10 @@ class _Groups:
         for k, at in self.heads.items():
             if explore and not k & 1:
                 continue
-            topic, kind = self.meta[k]
+            topic, kind = meta[k]
             if capped and not (
                 (topics[topic] < TOPIC_CAP or topics_full)
-                and (types[kind] < self.caps[kind] or kinds == {kind})
+                and (types[kind] < caps[kind] or kinds == {kind})
             ):
                 continue  # the first page's caps per topic and per story type, relaxed when
                 # nothing else is left
