@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -278,10 +279,22 @@ def test_bulk_rebuild_writes_what_one_by_one_writes(store: Store) -> None:
 
 def test_one_query_finds_the_reader_with_follows_profile_and_version(store: Store) -> None:
     token = tokens(store)[6]
+    checkouts: list[Any] = []
     executed: list[str] = []
-    event.listen(store.engine, "before_cursor_execute", lambda *a: executed.append(a[2]))
+
+    def checked_out(dbapi_conn: Any, *_: Any) -> None:  # the look-up runs on the driver
+        checkouts.append(dbapi_conn)
+        if store.dialect == "sqlite":
+            dbapi_conn.set_trace_callback(executed.append)
+
+    event.listen(store.engine, "checkout", checked_out)
     seen = visit(store, token)
-    assert len(executed) == 1
+    event.remove(store.engine, "checkout", checked_out)
+    if store.dialect == "sqlite":
+        checkouts[0].set_trace_callback(None)
+    assert len(checkouts) == 1
+    if store.dialect == "sqlite":
+        assert len(executed) == 1 and executed[0].startswith("SELECT"), executed
     assert seen.feed_version == feedcache.current(store) != ""
     with store.tx() as conn:
         count = conn.execute(

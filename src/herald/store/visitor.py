@@ -6,8 +6,9 @@ A feed request needs all of these; read one by one (session, account, reader, pr
 signals, version) they cost six transactions. Here each look-up is one statement: the reader
 joined with their account, preferences (one row each, in the order they were made) and profile
 row (``herald.store.profiles``), with the count and highest id of their signals and the
-version (``herald.store.feedcache``) as scalar subqueries. Nothing is cached between requests:
-a log-out, a deletion or a new follow in any process shows on the next request.
+version (``herald.store.feedcache``) as scalar subqueries, run on the database driver
+directly (``herald.store.direct``). Nothing is cached between requests: a log-out, a deletion
+or a new follow in any process shows on the next request.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from herald.clock import to_utc
+from herald.store.direct import DirectQuery
 from herald.store.feedcache import VERSION_SELECT
 from herald.store.profiles import StoredProfile, decode_profile
 from herald.store.schema import accounts, preferences, reader_profiles, readers, sessions, signals
@@ -116,24 +118,27 @@ _BY_TOKEN = (
 )
 
 
+# Run on the driver directly (herald.store.direct): the look-up is on every page.
+_DIRECT_BY_SESSION = DirectQuery(_BY_SESSION, ("token_hash", "now"))
+_DIRECT_BY_TOKEN = DirectQuery(_BY_TOKEN, ("token",))
+
+
 def visit_by_session(store: Store, token_hash: str, now: datetime) -> Visit | None:
     """The reader and account of a live session (by the token's hash), or None."""
-    with store.tx() as conn:
-        found = conn.execute(_BY_SESSION, {"token_hash": token_hash, "now": now}).all()
+    found = _DIRECT_BY_SESSION.rows(store.engine, {"token_hash": token_hash, "now": now})
     return _visit(found, with_account=True) if found else None
 
 
 def visit_by_token(store: Store, token: str) -> Visit | None:
     """The anonymous reader of ``token``, or None (unknown, or the reader has an account:
     such a reader is reached through a session only)."""
-    with store.tx() as conn:
-        found = conn.execute(_BY_TOKEN, {"token": token}).all()
+    found = _DIRECT_BY_TOKEN.rows(store.engine, {"token": token})
     if not found or found[0].account_id is not None:
         return None
     return _visit(found, with_account=False)
 
 
-def _visit(found: Sequence[Row[Any]], *, with_account: bool) -> Visit:
+def _visit(found: Sequence[Any], *, with_account: bool) -> Visit:
     first = found[0]
     prefs = tuple(
         Preference(FollowKind(r.kind), r.value, bool(r.muted))
