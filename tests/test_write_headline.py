@@ -252,6 +252,22 @@ def test_key_points_are_whole_sentences_or_whole_phrases_first() -> None:
     assert len(key_points(ranked[:1] * 1 + ranked[1:3])) == 3  # cut only to make three
 
 
+def test_a_key_point_ending_inside_a_quotation_gets_no_second_full_stop() -> None:
+    # the demo's: '...sweet chili sauce.”.' and '...a super PAC.".'
+    ranked = [
+        "McDonald’s describes the McRibster as “juicy pork, bacon and spicy sweet chili sauce.”",
+        'Colbert listed the traits: "Somebody conservative. Maybe somebody who had a super PAC."',
+        'Haley asked the comedian a question: "Do you want the job?"',
+        "The sandwich is on the menu in Austria for a limited time.",
+    ]
+    assert key_points(ranked) == (
+        "McDonald’s describes the McRibster as “juicy pork, bacon and spicy sweet chili sauce.”",
+        'Colbert listed the traits: "Somebody conservative. Maybe somebody who had a super PAC."',
+        'Haley asked the comedian a question: "Do you want the job?"',
+        "The sandwich is on the menu in Austria for a limited time.",
+    )
+
+
 def test_a_wire_dateline_leaves_the_title() -> None:
     # the demo's: a Multi-News title is its article's first words, dateline and all
     title = "OTTAWA -- Liberal MP Mauril Belanger is losing his own singing voice"

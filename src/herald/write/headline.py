@@ -405,12 +405,19 @@ def summary(lead: str, title: str = "", following: Sequence[str] = ()) -> str:
 
 def _full_stop(text: str) -> str:
     """A shortened sentence ended with a full stop: inside a quotation its cut left open on a
-    comma ('...fighting for justice,"' -> '...fighting for justice."'), else after it."""
+    comma ('...fighting for justice,"' -> '...fighting for justice."'), none where it already
+    ends a sentence inside a quotation ('...sweet chili sauce.”', '...a super PAC?"'), else
+    after it."""
     text = text.rstrip(" ,;")
     for mark in ('"', "”"):
         if text.endswith("," + mark):
             return text[:-2] + "." + mark
+    if _ENDED.search(text):
+        return text
     return text + "."
+
+
+_ENDED = re.compile(r"[.!?…][\"”’')\]]*$")
 
 
 _QUOTES = ('"', "“", "'", "‘")
@@ -440,6 +447,6 @@ def key_points(sentences: Sequence[str], count: int = 4) -> tuple[str, ...]:
             point = compress(sentence, MAX_KEY_POINT_WORDS, False, whole_only)
             key = point.lower()
             if nlp.word_count(point) >= 4 and key not in seen and nlp.quotes_balanced(point):
-                points.append(point + ".")
+                points.append(_full_stop(point))
                 seen.add(key)
     return tuple(points)
