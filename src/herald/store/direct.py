@@ -14,8 +14,8 @@ rows are equal to ``Connection.execute(stmt).all()`` (a test holds the two to ea
 SQLite and PostgreSQL).
 
 Only plain statements qualify: bound parameters with one value each (no ``IN`` lists
-expanded at execution). One statement is one transaction: the connection goes back to the
-pool, rolled back, at once.
+expanded at execution) and selected columns with distinct names. One statement is one
+transaction: the connection goes back to the pool, rolled back, at once.
 """
 
 from __future__ import annotations
