@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy import bindparam, select, text
 
-from herald.bench.seed import SeedOptions, seed_database
+from herald.bench.seed import SeedOptions
 from herald.exceptions import StorageError
 from herald.store import visitor
 from herald.store.accounts import Accounts, token_hash
 from herald.store.direct import DirectQuery
 from herald.store.schema import preferences, readers, sessions
 from herald.store.store import Store
+from tests.support.seeded import seeded_store
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 SEED = SeedOptions(now=NOW, readers=30, articles=300, stories=40, seed=3)
@@ -25,10 +26,8 @@ SEED = SeedOptions(now=NOW, readers=30, articles=300, stories=40, seed=3)
 
 @pytest.fixture()
 def store(db_url: str) -> Iterator[Store]:
-    s = Store(db_url)
-    seed_database(s, SEED)
-    yield s
-    s.close()
+    with seeded_store(db_url, SEED) as s:
+        yield s
 
 
 def through_sqlalchemy(store: Store, stmt: Any, values: dict[str, Any]) -> list[tuple[Any, ...]]:

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from sqlalchemy import delete, event, select
 
-from herald.bench.seed import SeedOptions, seed_database
+from herald.bench.seed import SeedOptions
 from herald.rank.feed import Profile, rank_pool
 from herald.rank.signals import MAX_SIGNALS, SIGNAL_DAYS, Learned, learn
 from herald.store import feedcache, profiles
@@ -28,6 +28,7 @@ from herald.store.store import Store
 from herald.store.visitor import Visit, visit_by_session, visit_by_token
 from herald.types import FollowKind, Preference, SignalKind
 from herald.web import queries
+from tests.support.seeded import seeded_store
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 SEED = SeedOptions(now=NOW, readers=40, articles=500, stories=60, seed=5)
@@ -36,10 +37,8 @@ DAYS = 3.0
 
 @pytest.fixture()
 def store(db_url: str) -> Iterator[Store]:
-    s = Store(db_url)
-    seed_database(s, SEED)
-    yield s
-    s.close()
+    with seeded_store(db_url, SEED) as s:
+        yield s
 
 
 def tokens(store: Store) -> list[str]:
