@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from herald import __version__
 from herald.exceptions import NotFoundError
@@ -13,10 +12,11 @@ from herald.types import WriteupStatus
 from herald.web import queries, serialize
 from herald.web.context import current_reader, current_visit, feed_version, herald_of
 from herald.web.inline import read_route
+from herald.web.jsonresponse import FastJSONResponse
 from herald.web.newsroom import correction_json, related_json
 from herald.write.dateline import labels
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(prefix="/api/v1", tags=["api"], default_response_class=FastJSONResponse)
 
 
 @router.get(
@@ -45,7 +45,7 @@ def api_feed(
     )
     # Plain JSON already: encoded here, as FastAPI's generic encoding of a returned value
     # would cost more than ranking the feed.
-    return JSONResponse(
+    return FastJSONResponse(
         {
             "personalized": reader is not None and reader.personalized,
             "generated_at": now.isoformat(),
