@@ -65,6 +65,9 @@ def test_trend_eval_beats_the_recent_count_baseline(shared_data: Path, tmp_path:
     assert result["precision_at_5"] >= 0.43
     assert result["precision_at_5"] >= result["baseline_recent_2h_precision_at_5"] + 0.07
     assert result["ndcg_at_5"] > result["baseline_recent_2h_ndcg_at_5"]
+    # The ceiling bounds every ranker: only stories with coverage so far can be ranked.
+    assert result["precision_at_5"] <= result["ceiling_started_precision_at_5"] < 1.0
+    assert result["ndcg_at_5"] <= result["ceiling_started_ndcg_at_5"]
     first = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
     assert set(first) == {"checkpoint", "top"}
 
@@ -92,6 +95,8 @@ def test_heldout_eval_reports_the_mean_over_seeds(shared_data: Path) -> None:
         "ndcg_at_5",
         "baseline_recent_2h_precision_at_5",
         "baseline_recent_2h_ndcg_at_5",
+        "ceiling_started_precision_at_5",
+        "ceiling_started_ndcg_at_5",
     }
     pair = [r["precision_at_5"] for r in result["per_seed"]]
     assert abs(mean["precision_at_5"] - sum(pair) / 2) < 1e-3
