@@ -18,6 +18,7 @@ from herald.rank.feed import (
     rank_feed,
     rank_pool,
 )
+from herald.rank.interest import profile_vector
 from herald.rank.pool import build_pool
 from herald.rank.regions import region_name, regions_of
 from herald.rank.signals import (
@@ -129,6 +130,32 @@ def test_profile_vectors_point_at_what_was_read_and_away_from_what_was_not() -> 
     assert learned.positive is not None and learned.negative is not None
     assert float(learned.positive @ axis(0)) == pytest.approx(1.0)
     assert float(learned.negative @ axis(3)) == pytest.approx(1.0)
+
+
+def test_profile_vectors_equal_the_weighted_mean_of_what_was_read() -> None:
+    rng = np.random.default_rng(7)
+    vectors = [rng.standard_normal(8).astype(np.float32) for _ in range(4)]
+    stories = {n: about(n, "science", centroid=v) for n, v in enumerate(vectors, 1)}
+    signals = [*read(1, 30), *read(2, 300), *read(3, 60, days_ago=20), sig(4, SignalKind.HIDE)]
+    learned = learn(signals, stories, NOW)
+    weights = story_weights(signals, NOW)
+    assert learned.positive is not None and learned.negative is not None
+    expected = profile_vector(vectors[:3], [weights[1], weights[2], weights[3]])
+    assert expected is not None and np.array_equal(learned.positive, expected)
+    turned = profile_vector(vectors[3:], [-weights[4]])
+    assert turned is not None and np.array_equal(learned.negative, turned)
+
+
+def test_centroids_of_another_size_are_left_out_of_the_profile() -> None:
+    stories = {
+        1: about(1, "science", centroid=axis(0)),
+        2: about(2, "science", centroid=axis(1)),
+        3: about(3, "science", centroid=axis(2, dims=4)),  # from another embedder
+    }
+    learned = learn([*read(1), *read(2), *read(3)], stories, NOW)
+    assert learned.positive is not None and learned.positive.shape == (8,)
+    assert float(learned.positive @ axis(2)) == 0.0
+    assert float(learned.positive @ axis(0)) == pytest.approx(float(learned.positive @ axis(1)))
 
 
 def test_no_signals_learn_nothing() -> None:

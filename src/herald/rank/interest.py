@@ -48,7 +48,12 @@ def profile_vector(vectors: Sequence[Vector], weights: Sequence[float]) -> Vecto
         raise ValueError("one weight per vector")
     if not vectors:
         return None
-    mean = np.asarray(weights, dtype=np.float32) @ unit(np.stack(vectors))
+    return unit_profile(unit(np.stack(vectors)), weights)
+
+
+def unit_profile(units: NDArray[np.float32], weights: Sequence[float]) -> Vector | None:
+    """``profile_vector`` of rows already made unit (``unit``)."""
+    mean = np.asarray(weights, dtype=np.float32) @ units
     norm = float(np.linalg.norm(mean))
     if norm <= 1e-6 or sum(weights) <= 0:
         return None

@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import functools
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
 import numpy as np
+from numpy.typing import NDArray
 
-from herald.rank.interest import Vector, profile_vector
+from herald.rank.interest import Vector, unit, unit_profile
 from herald.types import Signal, SignalKind, SignalStory
 
 HALF_LIFE_DAYS = 14.0
@@ -172,25 +173,27 @@ def _keys(
 def _profiles(
     weights: Mapping[int, float], stories: Mapping[int, SignalStory]
 ) -> tuple[Vector | None, Vector | None]:
-    """The mean direction of the stories read, and of the stories turned away."""
-    vectors: dict[int, Vector] = {}
+    """The mean direction of the stories read, and of the stories turned away (of the
+    centroids of the most common size, should the stories' centroids differ in size)."""
+    blobs: dict[int, bytes] = {}
     for story_id in weights:
         story = stories.get(story_id)
         if story is not None and story.centroid:
-            vectors[story_id] = np.frombuffer(story.centroid, dtype=np.float32)
-    if not vectors:
+            blobs[story_id] = story.centroid
+    if not blobs:
         return None, None
-    dims = max({v.shape[0] for v in vectors.values()}, key=lambda d: _count(vectors, d))
-    pos = [(v, weights[i]) for i, v in vectors.items() if v.shape[0] == dims and weights[i] > 0]
-    neg = [(v, -weights[i]) for i, v in vectors.items() if v.shape[0] == dims and weights[i] < 0]
-    return _mean(pos), _mean(neg)
+    sizes = Counter(len(b) for b in blobs.values())
+    size = max(sizes, key=lambda n: (sizes[n], n))
+    ids = [sid for sid, blob in blobs.items() if len(blob) == size]
+    rows = np.frombuffer(b"".join(blobs[sid] for sid in ids), dtype=np.float32)
+    units = unit(rows.reshape(len(ids), -1))  # row by row, as ``profile_vector`` makes them
+    found = [weights[sid] for sid in ids]
+    return _mean(units, found, 1.0), _mean(units, found, -1.0)
 
 
-def _count(vectors: Mapping[int, Vector], dims: int) -> int:
-    return sum(1 for v in vectors.values() if v.shape[0] == dims)
-
-
-def _mean(pairs: Sequence[tuple[Vector, float]]) -> Vector | None:
-    if not pairs:
+def _mean(units: NDArray[np.float32], weights: Sequence[float], sign: float) -> Vector | None:
+    """``profile_vector`` of the rows whose weight has ``sign``, weighted by its size."""
+    picked = [k for k, w in enumerate(weights) if sign * w > 0]
+    if not picked:
         return None
-    return profile_vector([v for v, _ in pairs], [w for _, w in pairs])
+    return unit_profile(units[picked], [sign * weights[k] for k in picked])
