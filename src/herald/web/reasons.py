@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from herald.rank.feed import subject_name
 from herald.rank.topics import TOPICS, topic_name
@@ -16,8 +16,7 @@ NOTICES = {
 }
 
 
-@dataclass(frozen=True)
-class ReasonAction:
+class ReasonAction(NamedTuple):
     """A form posting to ``url``; ``pref`` ("verb|kind|value") is the /prefs button value."""
 
     label: str

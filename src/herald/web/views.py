@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from herald.rank.topics import topic_name
 from herald.store.newsroom import related_to, story_corrections
@@ -72,8 +72,10 @@ def relative_time(when: datetime, now: datetime) -> str:
 # --------------------------------------------------------------------------- cards
 
 
-@dataclass(frozen=True)
-class CardView:
+class CardView(NamedTuple):
+    """What a feed card shows. A named tuple, not a dataclass: rendered cards are kept by it
+    (``herald.web.cards``), and a tuple hashes and compares in C (twenty look-ups a page)."""
+
     story_id: int
     headline: str
     working_title: bool
