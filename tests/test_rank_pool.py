@@ -256,3 +256,11 @@ def test_a_pool_of_the_most_trending_serves_the_moments_it_covers(seed: int) -> 
                 full, profile, limit=10, at=later
             )
     assert 0 < covered < 20  # it covers a while, then asks to be rebuilt
+    # Answers are kept per moment: asked again, in another order, they are the same.
+    moments = [NOW + timedelta(hours=hours) for hours in range(0, 80, 4)]
+    answers = [head.covers(at) for at in moments]
+    fresh = build_pool(
+        stories[:40], writeups, outlets, NOW, days=3.0, regions=regions, limit=20, complete=False
+    )
+    assert [fresh.covers(at) for at in reversed(moments)] == answers[::-1]
+    assert [head.covers(at) for at in moments] == answers

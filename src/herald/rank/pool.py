@@ -181,6 +181,7 @@ class Pool:
         self.unit_rows = unit(self.centroids) if self.centroids is not None else None
         self._windows: dict[datetime, Window] = {}
         self._moments: dict[datetime, Pool] = {}
+        self._covered: dict[datetime, bool] = {}
         self._last_live: tuple[Ints, Pool] | None = None  # the latest moment's candidates
         self._lock = threading.RLock()  # ``live`` holds it while ``window`` takes it too
 
@@ -205,8 +206,14 @@ class Pool:
         (then those are the first ``limit`` of all: the pool is a prefix of the order)."""
         if self.complete or self.limit is None or self.order is None:
             return True
-        start = micros(at - timedelta(days=self.days))
-        return int(np.count_nonzero(self.order[0] >= start)) >= self.limit
+        found = self._covered.get(at)  # asked on every request, for the minute's moment
+        if found is None:
+            start = micros(at - timedelta(days=self.days))
+            found = int(np.count_nonzero(self.order[0] >= start)) >= self.limit
+            if len(self._covered) >= WINDOWS_KEPT:
+                self._covered.clear()
+            self._covered[at] = found
+        return found
 
     def live(self, at: datetime | None = None) -> Pool:
         """The candidates of ``at`` (default: the pool's ``now``) as a pool of their own, made
@@ -252,6 +259,7 @@ class Pool:
         other.now = at
         other._windows = {}
         other._moments = {}
+        other._covered = {}
         other._last_live = None
         other._lock = threading.RLock()
         return other
