@@ -192,7 +192,8 @@ def _profiles(
 
 
 def _mean(units: NDArray[np.float32], weights: Sequence[float], sign: float) -> Vector | None:
-    """``profile_vector`` of the rows whose weight has ``sign``, weighted by its size."""
+    """``profile_vector`` of the rows whose weight has ``sign`` (each weighted by the weight's
+    magnitude)."""
     picked = [k for k, w in enumerate(weights) if sign * w > 0]
     if not picked:
         return None
