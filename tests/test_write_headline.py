@@ -13,6 +13,7 @@ from herald.write.base import SourceDoc
 from herald.write.composer import compose
 from herald.write.headline import (
     clean_title,
+    completed_title,
     compress,
     headline,
     key_points,
@@ -421,4 +422,73 @@ def test_a_lead_headline_about_nobody_gives_way_to_the_next_sentence_naming_the_
     ]
     assert headline([], wedding, others=told) == (
         "A 20-year-old woman was arrested Sunday night after reportedly crashing a wedding"
+    )
+
+
+STROLLER = "A 6-week-old baby died Thursday when her stroller accidentally plunged…"
+STROLLER_PAGE = (  # the demo's page: its cut headline above the story, then the wire copy
+    "NEW YORK (AP) — A 6-week-old baby died Thursday when her stroller accidentally plunged…"
+    "\n\nNEW YORK (AP) — A 6-week-old baby died Thursday when her stroller accidentally plunged "
+    "down an empty elevator shaft in a Brooklyn building. The infant was pronounced dead."
+)
+
+
+def test_a_headline_its_feed_cut_short_is_completed_from_a_source_that_prints_it_whole() -> None:
+    whole = (
+        "A 6-week-old baby died Thursday when her stroller accidentally plunged down an empty "
+        "elevator shaft in a Brooklyn building"
+    )
+    assert completed_title(STROLLER, ["Another outlet's story.", STROLLER_PAGE]) == whole
+    quoted = "Audiences still give a damn about the epic “Gone With the…"
+    page = 'Audiences still give a damn about the epic "Gone With the Wind" after 75 years.'
+    assert completed_title(quoted, [page]).endswith('"Gone With the Wind" after 75 years')
+    # only a sentence that opens with the words: not the middle of another one
+    assert (
+        completed_title(
+            STROLLER,
+            [
+                "Police said a 6-week-old baby died Thursday when her "
+                "stroller accidentally plunged down a shaft."
+            ],
+        )
+        == ""
+    )
+    # a sentence that only loses its phrases between words would change what it says: none
+    colbert = "Stephen Colbert has launched a Twitter campaign to get South Carolina Gov. Nikki…"
+    text = (
+        "Stephen Colbert has launched a Twitter campaign to get South Carolina Gov. Nikki Haley "
+        "to appoint him to replace Sen. Jim DeMint, who announced he was quitting Thursday."
+    )
+    assert completed_title(colbert, [text]) == ""
+    assert completed_title(STROLLER, [STROLLER.rstrip("…") + "…"]) == ""  # never completed
+
+
+def test_the_headline_prefers_a_whole_title_then_a_completed_one_then_a_cut_one() -> None:
+    lead = "The infant was pronounced dead at a hospital, police said on Friday."
+    completed = headline([STROLLER], lead, texts=[STROLLER_PAGE])
+    assert completed.endswith("elevator shaft in a Brooklyn building")
+    assert headline([STROLLER], lead) == "A 6-week-old baby died Thursday"  # the cut title
+    whole = "Baby dies in Brooklyn elevator shaft fall"
+    assert headline([STROLLER, whole], lead, texts=[STROLLER_PAGE]) == whole
+
+
+def test_the_composer_completes_a_cut_headline_from_its_sources() -> None:
+    other = (
+        "A young Brooklyn mother pushing her baby in a stroller Thursday walked into an elevator "
+        "that was not there. The baby fell down the shaft of the building in Brooklyn. Police "
+        "said the elevator had been inspected in January. The building's owner did not return "
+        "calls on Thursday."
+    )
+    page = STROLLER_PAGE + (
+        " Police said the mother stepped into the elevator when its doors opened on the ground "
+        "floor. The building's owner did not return calls on Thursday."
+    )
+    sources = [
+        SourceDoc(0, "AP", "https://news.example/0", "NEW YORK (AP) — " + STROLLER, page, NOW),
+        SourceDoc(1, "Daily", "https://news.example/1", "A young Brooklyn mother…", other, NOW),
+    ]
+    draft = compose("A 6-week-old baby died Thursday", sources, MiniLMEmbedder())
+    assert draft.headline == (
+        "A 6-week-old baby died Thursday when her stroller accidentally plunged down an empty "
+        "elevator shaft in a Brooklyn building"
     )

@@ -38,7 +38,7 @@ def compose(
     """Write a cited draft about one story from its ``sources`` (raises WriteError if none fit).
 
     ``story_title`` (the writers' common interface) is not used: the headline comes from the
-    cited sources' own headlines or sentences (:func:`_titles`)."""
+    cited sources' own headlines or sentences (:func:`_titled`)."""
     cands = candidates(sources)
     if not cands:
         raise WriteError("no usable sentence in the sources")
@@ -124,7 +124,14 @@ def _draft(
     words = sum(len(s.text.split()) for s in sentences)
     if words < min_words:
         notes.append(f"short: {words} words, fewer than {min_words}")
-    title = heads.headline(_titles(sources, scored, cited), lead, _outlets(sources), ranked[:3])
+    docs = _titled(sources, scored, cited)
+    title = heads.headline(
+        [sources[d].title for d in docs],
+        lead,
+        _outlets(sources),
+        ranked[:3],
+        [sources[d].text for d in docs] + [s.text for d, s in enumerate(sources) if d not in docs],
+    )
     return Draft(
         headline=title,
         summary=heads.summary(lead, title, [s.text for s in sentences[1:2]]),
@@ -137,8 +144,8 @@ def _draft(
     )
 
 
-def _titles(sources: Sequence[SourceDoc], scored: ranking.Scored, cited: set[int]) -> list[str]:
-    """The headlines of the sources the article cites, the most central first: a story's
+def _titled(sources: Sequence[SourceDoc], scored: ranking.Scored, cited: set[int]) -> list[int]:
+    """The sources the article cites that have a headline, the most central first: a story's
     other sources may be about something else (the demo's article on "Gone with the Wind" was
     headlined by an uncited source in its story, "Every Matthew McConaughey Movie Is Actually
     About Rust Cohle"), and so may the story's own title, the headline of one of them."""
@@ -147,8 +154,7 @@ def _titles(sources: Sequence[SourceDoc], scored: ranking.Scored, cited: set[int
     for d in np.unique(docs).tolist():
         centrality[int(d)] = float(scored.relevance[docs == d].max())
     ranked = sorted(range(len(sources)), key=lambda d: -centrality.get(d, -1.0))
-    usable = [d for d in ranked if sources[d].title and d in cited]
-    return [sources[d].title for d in usable]
+    return [d for d in ranked if sources[d].title and d in cited]
 
 
 def _outlets(sources: Sequence[SourceDoc]) -> list[str]:

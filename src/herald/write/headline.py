@@ -9,6 +9,7 @@ anything is cut between words.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -141,6 +142,52 @@ def whole_title(title: str) -> str:
     return whole if whole and nlp.word_count(whole) >= MIN_CUT_WORDS else title
 
 
+def completed_title(title: str, texts: Sequence[str]) -> str:
+    """A headline its feed cut short ("A 6-week-old baby died Thursday when her stroller
+    accidentally plunged…") completed from the story's sources, when one of their ``texts``
+    has a whole sentence that opens with the same words (many feeds send the first sentence of
+    an article, cut short, as its title; a wire story's other outlets print it whole): that
+    sentence within ``MAX_TITLE_WORDS`` words, shortened only by whole phrases and still
+    saying who does what; else ''."""
+    stem = _TRUNCATED.sub("", title).rstrip(" ,;:—-")
+    if nlp.word_count(stem) < MIN_CUT_WORDS:
+        return ""
+    for text in texts:
+        sentence = _sentence_opening_with(stem, text)
+        if sentence and nlp.word_count(sentence) > nlp.word_count(stem):
+            whole = compress(sentence, MAX_TITLE_WORDS, whole_only=True)
+            return whole if whole and _says_something(whole, sentence) else ""
+    return ""
+
+
+def _sentence_opening_with(stem: str, text: str) -> str:
+    """The first whole sentence of ``text`` that opens with ``stem``, '' when none does (a
+    page often repeats its headline, cut short as in its feed, above the story)."""
+    body = nlp.normalize_space(text)
+    comparable, wanted = _comparable(body), _comparable(stem)  # the same length as body
+    at = comparable.find(wanted)
+    while at >= 0:
+        if _SENTENCE_START.search(body[:at]):
+            sentences = nlp.split_sentences(body[at:])
+            if sentences and not is_truncated(sentences[0]):
+                return sentences[0]
+        at = comparable.find(wanted, at + 1)
+    return ""
+
+
+# Where a sentence can open: the start of the text, after a sentence's end, or after a
+# dateline ("NEW YORK (AP) — ").
+_SENTENCE_START = re.compile(r"(?:^|[.!?…][\"”’')]*\s|[—–:-]\s?)$")
+
+
+def _comparable(text: str) -> str:
+    """``text`` with curly quotes and apostrophes made straight (feeds and pages differ)."""
+    return text.translate(_STRAIGHT)
+
+
+_STRAIGHT = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+
+
 def title_from_text(text: str) -> str:
     """A headline from the first of an article's first sentences that an article could use
     (:func:`herald.write.candidates.is_junk`: not page furniture, a photo caption or credit, a
@@ -179,12 +226,17 @@ def usable_title(title: str) -> bool:
 
 
 def headline(
-    titles: Sequence[str], lead: str, outlets: Sequence[str] = (), others: Sequence[str] = ()
+    titles: Sequence[str],
+    lead: str,
+    outlets: Sequence[str] = (),
+    others: Sequence[str] = (),
+    texts: Sequence[str] = (),
 ) -> str:
     """The first usable cleaned title (callers pass the most central first), then the first
-    title its feed cut short that :func:`whole_title` makes usable, else the main clause of the
-    lead or of the next sentences (``others``), in that order, kept whole or shortened only by
-    whole phrases, within 14 words or else 20: a cut between words can change what a sentence
+    title its feed cut short that the sources' ``texts`` complete (:func:`completed_title`),
+    then the first that :func:`whole_title` makes usable, else the main clause of the lead or
+    of the next sentences (``others``), in that order, kept whole or shortened only by whole
+    phrases, within 14 words or else 20: a cut between words can change what a sentence
     says ("... did not consider the restraining order[, dated Feb. 27, valid]"). A headline
     must say something: not open with a pronoun ("He continues to keep his foot on the brake"
     says nobody) and keep its main verb, and never speak in its source's first person ("that's
@@ -197,7 +249,9 @@ def headline(
     be here, I'm so upset," one juror told the judge'), and no cut ends on a quotation
     ('Another prospective juror stood up and said, "I can't believe what you did,"')."""
     cleaned = [clean_title(title, outlets) for title in titles]
-    for title in [*cleaned, *(whole_title(t) for t in cleaned if is_truncated(t))]:
+    completed = (completed_title(t, texts) for t in cleaned if is_truncated(t))
+    truncated = (whole_title(t) for t in cleaned if is_truncated(t))
+    for title in itertools.chain(cleaned, completed, truncated):
         if usable_title(title):
             return title
     statements = [s for s in others if not _QUOTATION_OPENING.match(s)]  # not someone's words
