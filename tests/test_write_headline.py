@@ -461,6 +461,9 @@ def test_a_headline_its_feed_cut_short_is_completed_from_a_source_that_prints_it
     )
     assert completed_title(colbert, [text]) == ""
     assert completed_title(STROLLER, [STROLLER.rstrip("…") + "…"]) == ""  # never completed
+    ours = "Our reporters spent a week with the rescue teams in the…"
+    mine = "Our reporters spent a week with the rescue teams in the Alps. They found snow."
+    assert completed_title(ours, [mine]) == ""  # the outlet's own voice is not Herald's
 
 
 def test_the_headline_prefers_a_whole_title_then_a_completed_one_then_a_cut_one() -> None:

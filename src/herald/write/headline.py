@@ -148,13 +148,15 @@ def completed_title(title: str, texts: Sequence[str]) -> str:
     has a whole sentence that opens with the same words (many feeds send the first sentence of
     an article, cut short, as its title; a wire story's other outlets print it whole): that
     sentence within ``MAX_TITLE_WORDS`` words, shortened only by whole phrases and still
-    saying who does what; else ''."""
+    saying who does what, and not in its writer's first person; else ''."""
     stem = _TRUNCATED.sub("", title).rstrip(" ,;:—-")
     if nlp.word_count(stem) < MIN_CUT_WORDS:
         return ""
     for text in texts:
         sentence = _sentence_opening_with(stem, text)
         if sentence and nlp.word_count(sentence) > nlp.word_count(stem):
+            if speaks_in_first_person(sentence):
+                return ""
             whole = compress(sentence, MAX_TITLE_WORDS, whole_only=True)
             return whole if whole and _says_something(whole, sentence) else ""
     return ""
