@@ -39,6 +39,7 @@ MAX_KEY_POINT_WORDS = 28
 MIN_KEY_POINTS = 3
 TITLE_SENTENCES = 6  # the first sentences of a page read for a title (captions come first)
 MIN_CUT_WORDS = 5  # a grammatical cut shorter than this says too little: cut between words
+SENTENCE_MAX_CHARS = 2000  # a sentence completing a headline is read within this many characters
 
 _NUMBER_WORD = re.compile(
     r"^(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
@@ -170,8 +171,9 @@ def _sentence_opening_with(stem: str, text: str) -> str:
     at = comparable.find(wanted)
     while at >= 0:
         if _SENTENCE_START.search(body[:at]):
-            sentences = nlp.split_sentences(body[at:])
-            if sentences and not is_truncated(sentences[0]):
+            sentences = nlp.split_sentences(body[at : at + SENTENCE_MAX_CHARS])
+            whole = len(sentences) > 1 or at + SENTENCE_MAX_CHARS >= len(body)
+            if sentences and whole and not is_truncated(sentences[0]):
                 return sentences[0]
         at = comparable.find(wanted, at + 1)
     return ""
