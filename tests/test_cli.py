@@ -6,12 +6,13 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from herald.cli import app
+from herald.cli import app, relative_time
 from tests.support.httpserver import LocalServer
 
 COMMANDS = [
@@ -111,6 +112,29 @@ def test_ingest_records_new_entries_and_errors(env: dict[str, str], server: Loca
     result = CliRunner().invoke(app, ["sources", "add", server.url("/gone.xml")], env=env)
     assert result.exit_code == 1
     assert "404" in result.output
+
+
+def test_sources_list_fits_a_terminal(env: dict[str, str], server: LocalServer) -> None:
+    invoke(env, "sources", "add", server.url("/rss2/rss_2.0_bbc.xml"), "--outlet", "BBC News")
+    invoke(env, "ingest")
+    narrow = invoke({**env, "COLUMNS": "80"}, "sources", "list")
+    assert "BBC News" in narrow and "127.0.0.1" not in narrow  # the address is in --json
+    assert "success" in narrow and "next" in narrow
+    assert "now" in narrow and " min" in narrow  # fetched just now, next attempt in minutes
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    wide = invoke({**env, "COLUMNS": "160"}, "sources", "list")
+    assert "127.0.0.1" in wide and "http://" not in wide
+
+
+def test_relative_times() -> None:
+    now = datetime(2024, 12, 29, 15, 0, tzinfo=UTC)
+    assert relative_time(None, now) == "-"
+    assert relative_time(now - timedelta(seconds=20), now) == "now"
+    assert relative_time(now - timedelta(minutes=12), now) == "12 min ago"
+    assert relative_time(now + timedelta(minutes=15), now) == "in 15 min"
+    assert relative_time(now - timedelta(hours=5), now) == "5 h ago"
+    assert relative_time(now + timedelta(days=3, hours=2), now) == "in 3 d"
+    assert relative_time(datetime(2024, 12, 29, 14, 0), now) == "60 min ago"  # naive is UTC
 
 
 def test_unknown_source_is_a_clear_error(env: dict[str, str]) -> None:

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -167,26 +168,54 @@ def sources_list(
         rows = [_source_json(s, rates.get(s.id, 0.0)) for s in items]
         console.print_json(json.dumps(rows))
         return
-    table = Table(
-        "id", "outlet", "feed", "state", "last success", "last error", "next attempt", "items/day"
-    )
+    now = h.clock.now()
+    wide = console.width >= WIDE_TABLE  # in 80 columns the address goes (it is in --json)
+    table = Table("id", "outlet", *(["feed"] if wide else []), "state")
+    for name in ("last success", "last error", "next attempt"):
+        table.add_column(name, no_wrap=name != "last error")
+    table.add_column("items/day", no_wrap=True, justify="right")
     for s in items:
         state = "paused" if s.paused else ("failing" if s.failures else "ok")
+        address = [s.url.removeprefix("https://").removeprefix("http://")] if wide else []
         table.add_row(
             str(s.id),
             s.outlet_name,
-            s.url,
+            *address,
             state,
-            _when(s.last_success),
+            relative_time(s.last_success, now),
             (s.last_error or "")[:60],
-            _when(s.next_attempt),
+            relative_time(s.next_attempt, now),
             f"{rates.get(s.id, 0.0):.1f}",
         )
     console.print(table)
 
 
+WIDE_TABLE = 110  # terminal columns from which `sources list` shows feed addresses
+
+
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def relative_time(value: datetime | None, now: datetime) -> str:
+    """A time as a reader of the table wants it: "12 min ago", "in 3 h", "now"; "-" for none.
+
+    Narrow enough for an 80-column terminal, where full timestamps were cut to "2014-03…"."""
+    if value is None:
+        return "-"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    seconds = (value - now).total_seconds()
+    amount = abs(seconds)
+    if amount < 60:
+        return "now"
+    if amount < 2 * 3600:
+        span = f"{int(amount // 60)} min"
+    elif amount < 2 * 86400:
+        span = f"{int(amount // 3600)} h"
+    else:
+        span = f"{int(amount // 86400)} d"
+    return f"in {span}" if seconds > 0 else f"{span} ago"
 
 
 def _source_json(s: Any, rate: float) -> dict[str, Any]:
@@ -560,7 +589,6 @@ def _reported_json(item: Any) -> dict[str, Any]:
 @reports_app.command("pull")
 def reports_pull(story: Annotated[int, typer.Argument(help="Story id.")], note: NoteOpt) -> None:
     """Withdraw a story's article (it leaves every feed), resolve its reports, publish the note."""
-    from datetime import UTC, datetime
 
     from herald.store.newsroom import pull_story
 
@@ -578,7 +606,6 @@ def reports_dismiss(
     report: Annotated[int, typer.Argument(help="Report id.")], note: NoteOpt
 ) -> None:
     """Close a report without changing the story (the note stays in the editors' log)."""
-    from datetime import UTC, datetime
 
     from herald.store.newsroom import dismiss_reports
 
