@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from herald.cli import app, relative_time
+from herald.config import describe
 from tests.support.httpserver import LocalServer
 
 COMMANDS = [
@@ -124,6 +125,15 @@ def test_sources_list_fits_a_terminal(env: dict[str, str], server: LocalServer) 
     assert max(len(line) for line in narrow.splitlines()) <= 80
     wide = invoke({**env, "COLUMNS": "160"}, "sources", "list")
     assert "127.0.0.1" in wide and "http://" not in wide
+
+
+def test_config_names_every_setting_whole_in_80_columns(env: dict[str, str]) -> None:
+    narrow = invoke({**env, "COLUMNS": "80"}, "config")
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    for name, _, _ in describe():
+        assert f"HERALD_{name.upper()}" in narrow  # a name to copy, never cut short
+    assert "default" not in narrow.splitlines()[1]
+    assert "default" in invoke({**env, "COLUMNS": "160"}, "config").splitlines()[1]
 
 
 def test_relative_times() -> None:

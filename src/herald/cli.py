@@ -119,16 +119,25 @@ def init() -> None:
     console.print(f"Database ready: {h.settings.resolved_database_url}")
 
 
+WIDE_TABLE = 110  # terminal columns from which tables show their optional columns
+
+
 @app.command("config")
 def show_config() -> None:
     """Show every setting with its current value and help."""
     current = settings()
-    table = Table("setting", "value", "default", "help")
+    wide = console.width >= WIDE_TABLE  # in 80 columns: names whole, no default column
+    table = Table()
+    table.add_column("setting", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    if wide:
+        table.add_column("default", overflow="fold")
+    table.add_column("help", overflow="fold")
     for name, default, help_text in describe():
         value = getattr(current, name)
         secret = name in {"secret_key", "llm_api_key", "judge_api_key"}
         shown = "***" if secret and value else repr(value)
-        table.add_row(f"HERALD_{name.upper()}", shown, default, help_text)
+        table.add_row(f"HERALD_{name.upper()}", shown, *([default] if wide else []), help_text)
     console.print(table)
 
 
@@ -188,9 +197,6 @@ def sources_list(
             f"{rates.get(s.id, 0.0):.1f}",
         )
     console.print(table)
-
-
-WIDE_TABLE = 110  # terminal columns from which `sources list` shows feed addresses
 
 
 def _when(value: Any) -> str:
