@@ -595,7 +595,6 @@ def _reported_json(item: Any) -> dict[str, Any]:
 @reports_app.command("pull")
 def reports_pull(story: Annotated[int, typer.Argument(help="Story id.")], note: NoteOpt) -> None:
     """Withdraw a story's article (it leaves every feed), resolve its reports, publish the note."""
-
     from herald.store.newsroom import pull_story
 
     h = herald()
@@ -612,7 +611,6 @@ def reports_dismiss(
     report: Annotated[int, typer.Argument(help="Report id.")], note: NoteOpt
 ) -> None:
     """Close a report without changing the story (the note stays in the editors' log)."""
-
     from herald.store.newsroom import dismiss_reports
 
     h = herald()
