@@ -176,6 +176,15 @@ _DATE = re.compile(
 # --------------------------------------------------------------------------- sentences
 
 
+_STRAIGHT_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
+
+
+def straight_quotes(text: str) -> str:
+    """``text`` with curly quotation marks and apostrophes made straight, character for
+    character (positions are kept): feeds, pages and writers differ in which they use."""
+    return text.translate(_STRAIGHT_QUOTES)
+
+
 def normalize_space(text: str) -> str:
     """Collapse every run of whitespace to one space and strip the ends."""
     return _SPACES.sub(" ", text).strip()

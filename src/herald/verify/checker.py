@@ -45,8 +45,6 @@ REPLACE_SIMILARITY = 0.8
 TOP_PASSAGES = 4
 WINDOW = 2
 
-_QUOTE_CHARS = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
-
 
 @dataclass(frozen=True)
 class Passage:
@@ -210,7 +208,7 @@ def corpus(found: Sequence[Passage]) -> Corpus:
 
 
 def _flatten(text: str) -> str:
-    return nlp.normalize_space(text.translate(_QUOTE_CHARS)).lower()
+    return nlp.normalize_space(nlp.straight_quotes(text)).lower()
 
 
 # --------------------------------------------------------------------------- facts

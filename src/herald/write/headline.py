@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from herald.nlp import text as nlp
@@ -150,11 +150,32 @@ def completed_title(title: str, texts: Sequence[str]) -> str:
     an article, cut short, as its title; a wire story's other outlets print it whole): that
     sentence within ``MAX_TITLE_WORDS`` words, shortened only by whole phrases and still
     saying who does what, and not in its writer's first person; else ''."""
+    return _completed(title, _bodies(texts))
+
+
+_Body = tuple[str, str]  # a text with its spaces normalised, and the same with straight quotes
+
+
+def _bodies(texts: Sequence[str]) -> list[_Body]:
+    bodies = [nlp.normalize_space(text) for text in texts]
+    return [(body, nlp.straight_quotes(body)) for body in bodies]
+
+
+def _completions(cleaned: Sequence[str], texts: Sequence[str]) -> Iterator[str]:
+    """:func:`completed_title` of each title cut short; the texts are read once, if at all."""
+    bodies: list[_Body] | None = None
+    for title in cleaned:
+        if is_truncated(title):
+            bodies = _bodies(texts) if bodies is None else bodies
+            yield _completed(title, bodies)
+
+
+def _completed(title: str, bodies: Sequence[_Body]) -> str:
     stem = _TRUNCATED.sub("", title).rstrip(" ,;:—-")
     if nlp.word_count(stem) < MIN_CUT_WORDS:
         return ""
-    for text in texts:
-        sentence = _sentence_opening_with(stem, text)
+    for body in bodies:
+        sentence = _sentence_opening_with(stem, body)
         if sentence and nlp.word_count(sentence) > nlp.word_count(stem):
             if speaks_in_first_person(sentence):
                 return ""
@@ -163,33 +184,25 @@ def completed_title(title: str, texts: Sequence[str]) -> str:
     return ""
 
 
-def _sentence_opening_with(stem: str, text: str) -> str:
-    """The first whole sentence of ``text`` that opens with ``stem``, '' when none does (a
+def _sentence_opening_with(stem: str, body: _Body) -> str:
+    """The first whole sentence of the text that opens with ``stem``, '' when none does (a
     page often repeats its headline, cut short as in its feed, above the story)."""
-    body = nlp.normalize_space(text)
-    comparable, wanted = _comparable(body), _comparable(stem)  # the same length as body
+    text, comparable = body
+    wanted = nlp.straight_quotes(stem)
     at = comparable.find(wanted)
     while at >= 0:
-        if _SENTENCE_START.search(body[:at]):
-            sentences = nlp.split_sentences(body[at : at + SENTENCE_MAX_CHARS])
-            whole = len(sentences) > 1 or at + SENTENCE_MAX_CHARS >= len(body)
+        if at == 0 or _OPENS_AFTER.search(text[max(0, at - OPENING_CONTEXT) : at]):
+            sentences = nlp.split_sentences(text[at : at + SENTENCE_MAX_CHARS])
+            whole = len(sentences) > 1 or at + SENTENCE_MAX_CHARS >= len(text)
             if sentences and whole and not is_truncated(sentences[0]):
                 return sentences[0]
         at = comparable.find(wanted, at + 1)
     return ""
 
 
-# Where a sentence can open: the start of the text, after a sentence's end, or after a
-# dateline ("NEW YORK (AP) — ").
-_SENTENCE_START = re.compile(r"(?:^|[.!?…][\"”’')]*\s|[—–:-]\s?)$")
-
-
-def _comparable(text: str) -> str:
-    """``text`` with curly quotes and apostrophes made straight (feeds and pages differ)."""
-    return text.translate(_STRAIGHT)
-
-
-_STRAIGHT = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+# What a sentence can open after: a sentence's end, or a dateline ("NEW YORK (AP) — ").
+_OPENS_AFTER = re.compile(r"(?:[.!?…][\"”’')]*\s|[—–:-]\s?)$")
+OPENING_CONTEXT = 8  # characters before a match that say whether a sentence opens there
 
 
 def title_from_text(text: str) -> str:
@@ -253,9 +266,8 @@ def headline(
     be here, I'm so upset," one juror told the judge'), and no cut ends on a quotation
     ('Another prospective juror stood up and said, "I can't believe what you did,"')."""
     cleaned = [clean_title(title, outlets) for title in titles]
-    completed = (completed_title(t, texts) for t in cleaned if is_truncated(t))
     truncated = (whole_title(t) for t in cleaned if is_truncated(t))
-    for title in itertools.chain(cleaned, completed, truncated):
+    for title in itertools.chain(cleaned, _completions(cleaned, texts), truncated):
         if usable_title(title):
             return title
     statements = [s for s in others if not _QUOTATION_OPENING.match(s)]  # not someone's words
