@@ -106,6 +106,8 @@ def test_a_card_does_not_say_its_headline_twice() -> None:
     assert summary(lead, title, ["She told them so on Monday at the station."]) == lead
     assert summary(lead, title, ['"I did it," she told the officers.']) == lead
     assert summary(lead, "Oregon mother held in deaths of two children", [after]) == lead
+    # the demo's second sentence was a quotation: the card takes the next that stands alone
+    assert summary(lead, title, ['"I did it," she told the officers.', after]) == after
 
 
 def test_a_headline_cut_short_by_its_feed_is_not_the_articles_headline(
@@ -339,6 +341,29 @@ def test_a_lead_cut_inside_its_subject_gives_way_to_the_next_sentence() -> None:
         "against the president seeking to invalidate a nondisclosure agreement."
     )
     assert not headline([], lead, others=[actress]).endswith("filed")
+
+
+def test_a_title_cut_short_completed_by_a_long_sentence_heads_before_a_quotation() -> None:
+    # the demo's: the lead's cut has no verb, the completing sentence has no whole phrase to
+    # drop, and the next sentence opens with a quotation: the completion cut like a lead heads
+    lead = (
+        "At least 10 prospective jurors who oppose Judge Aaron Persky's decision to spare former "
+        "Stanford swimmer Brock Turner prison for a sex crime refused this week to serve on a "
+        "jury in an unrelated case he is handling."
+    )
+    quote = (
+        "\"I can't be here, I'm so upset,\" one juror told the judge while the lawyers were "
+        "picking the jury in the misdemeanor receiving stolen property case."
+    )
+    title = "PALO ALTO (CBS SF) — Potential jurors in Santa Clara County are apparently refusing…"
+    text = (
+        "PALO ALTO (CBS SF) — Potential jurors in Santa Clara County are apparently refusing to "
+        "serve in the courtroom of the judge who handed down a six-month sentence to a former "
+        "Stanford University student convicted of sexual assault. Jurors told the judge so."
+    )
+    assert headline([title], lead, others=[lead, quote], texts=[text]) == (
+        "Potential jurors in Santa Clara County are apparently refusing to serve in the courtroom"
+    )
 
 
 def test_a_feed_title_cut_after_that_keeps_its_clause_only_when_that_is_still_true() -> None:

@@ -161,16 +161,20 @@ def _bodies(texts: Sequence[str]) -> list[_Body]:
     return [(body, nlp.straight_quotes(body)) for body in bodies]
 
 
-def _completions(cleaned: Sequence[str], texts: Sequence[str]) -> Iterator[str]:
-    """:func:`completed_title` of each title cut short; the texts are read once, if at all."""
+def _completions(
+    cleaned: Sequence[str], texts: Sequence[str], *, whole_only: bool = True
+) -> Iterator[str]:
+    """:func:`completed_title` of each title cut short; the texts are read once, if at all.
+    Not ``whole_only``: the completing sentence cut like a lead, within
+    ``MAX_HEADLINE_WORDS`` words and between words if it must."""
     bodies: list[_Body] | None = None
     for title in cleaned:
         if is_truncated(title):
             bodies = _bodies(texts) if bodies is None else bodies
-            yield _completed(title, bodies)
+            yield _completed(title, bodies, whole_only=whole_only)
 
 
-def _completed(title: str, bodies: Sequence[_Body]) -> str:
+def _completed(title: str, bodies: Sequence[_Body], *, whole_only: bool = True) -> str:
     stem = _TRUNCATED.sub("", title).rstrip(" ,;:—-")
     if nlp.word_count(stem) < MIN_CUT_WORDS:
         return ""
@@ -179,8 +183,9 @@ def _completed(title: str, bodies: Sequence[_Body]) -> str:
         if sentence and nlp.word_count(sentence) > nlp.word_count(stem):
             if speaks_in_first_person(sentence):
                 return ""
-            whole = compress(sentence, MAX_TITLE_WORDS, whole_only=True)
-            return whole if whole and _says_something(whole, sentence) else ""
+            limit = MAX_TITLE_WORDS if whole_only else MAX_HEADLINE_WORDS
+            head = compress(sentence, limit, whole_only=whole_only)
+            return head if head and _says_something(head, sentence) else ""
     return ""
 
 
@@ -258,10 +263,12 @@ def headline(
     must say something: not open with a pronoun ("He continues to keep his foot on the brake"
     says nobody) and keep its main verb, and never speak in its source's first person ("that's
     how our system works", from a president's remarks). Only when no sentence gives one, the
-    lead cut between words, or the next sentence's when the lead's has no verb left (a long
-    subject cut short: "At least 10 prospective jurors who oppose Judge Aaron Persky's
-    decision") or ends on its verb ("... filed"); when none says something, the first without
-    a pronoun. A headline is Herald's own neutral statement, not someone's words: a
+    lead cut between words; when that has no verb left (a long subject cut short: "At least
+    10 prospective jurors who oppose Judge Aaron Persky's decision") or ends on its verb
+    ("... filed"), the sentence completing a title its feed cut short, cut the same way
+    ("Potential jurors in Santa Clara County are apparently refusing to serve in the
+    courtroom"), else the next sentence's; when none says something, the first without a
+    pronoun. A headline is Herald's own neutral statement, not someone's words: a
     sentence opening with a quotation gives one only when no other sentence does ('"I can't
     be here, I'm so upset," one juror told the judge'), and no cut ends on a quotation
     ('Another prospective juror stood up and said, "I can't believe what you did,"')."""
@@ -278,8 +285,11 @@ def headline(
     first = compress(lead, MAX_HEADLINE_WORDS)
     if _says_something(first, lead):
         return first
-    sentences = [lead, *others]
-    found = [first, *(compress(sentence, MAX_HEADLINE_WORDS) for sentence in others)]
+    cut = next((h for h in _completions(cleaned, texts, whole_only=False) if h), "")
+    if cut:  # "Potential jurors in Santa Clara County are apparently refusing to serve in..."
+        return cut
+    sentences = [lead, *statements, *(s for s in others if s not in statements)]
+    found = [first, *(compress(sentence, MAX_HEADLINE_WORDS) for sentence in sentences[1:])]
     named = [
         (h, s)
         for h, s in zip(found, sentences, strict=True)
@@ -463,8 +473,8 @@ def _unclosed(text: str) -> int:
 def summary(lead: str, title: str = "", following: Sequence[str] = ()) -> str:
     """The one-sentence summary for feed cards: the lead, shortened when long. When the
     headline ``title`` was made from the lead (a card would say the same thing twice), the
-    next sentence of ``following`` that stands on its own (no quotation or pronoun opening
-    it) instead, if there is one."""
+    first of the next sentences (``following``; callers pass :data:`SUMMARY_CHOICES`) that
+    stands on its own (no quotation or pronoun opening it) instead, if there is one."""
     if title and _repeats(title, lead):
         alone = [s for s in following if not (_PRONOUN_START.match(s) or s.startswith(_QUOTES))]
         lead = alone[0] if alone else lead
@@ -491,6 +501,7 @@ _ENDED = re.compile(r"[.!?…][\"”’')\]]*$")
 
 
 _QUOTES = ('"', "“", "'", "‘")
+SUMMARY_CHOICES = 3  # sentences after the lead a card may take its summary from
 SAME_WORDS = 0.8  # a headline with this share of its words in the lead was made from it
 
 
