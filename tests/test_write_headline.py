@@ -520,3 +520,32 @@ def test_the_composer_completes_a_cut_headline_from_its_sources() -> None:
         "A 6-week-old baby died Thursday when her stroller accidentally plunged down an empty "
         "elevator shaft in a Brooklyn building"
     )
+
+
+def test_a_key_point_stands_alone() -> None:
+    # the demo's: "Another prospective juror stood up." (its quotation cut away) was a point
+    said = (
+        'Another prospective juror stood up and said, "I can\'t believe what you did," '
+        "referring to the six-month county jail sentence Persky handed to Turner, who was "
+        "convicted of sexually assaulting an unconscious intoxicated woman last year."
+    )
+    facts = [
+        "A recall effort has also been launched against the judge in Santa Clara County.",
+        "The sentence has sparked worldwide outrage, fueled by social media and a statement.",
+        "He said the judge had weighed all of the considerations the law requires.",
+        "Persky cited Turner's youth and his lack of a criminal record as unusual circumstances.",
+    ]
+    points = key_points([said, *facts])
+    assert not any(p.startswith(("Another", "He ")) for p in points)
+    assert len(points) == 3
+
+
+def test_a_cut_keeps_no_partitive_without_what_it_says() -> None:
+    # the demo's key point ended "...had died across Syria, many of them."
+    lcc = (
+        "The Local Co-ordination Committees, an activists' group, said a total of 125 people had "
+        "died across Syria, many of them in a single incident at a checkpoint in Homs - although "
+        "there has been no independent verification of this."
+    )
+    point = key_points([lcc, lcc.replace("125", "12"), lcc.replace("125", "13")])[0]
+    assert not point.endswith("of them.")

@@ -221,11 +221,24 @@ def _clean_end(doc: Any, end: int) -> bool:
         return False
     if last.lower_ in nlp.STOPWORDS and last.lower_ not in _OBJECTS:  # "is shown in this"
         return False
+    if _loose_partitive(last):  # "..., many of them [in a single incident at a checkpoint]"
+        return False
     if last.pos_ != "VERB" or last.dep_ in _NOUN_ROLES:  # "Bundy's slavery remarks [at...]"
         return True
     if any(child.dep_ == "auxpass" for child in last.children):
         return True
     return all(child.dep_ in _CLAUSES for child in last.children if child.i >= end)
+
+
+def _loose_partitive(last: Any) -> bool:
+    """Whether ``last`` ends a partitive set off from its clause ("..., many of them"), which
+    says nothing without the phrase that said what of them."""
+    of = last.head
+    return (
+        last.lower_ in _OBJECTS
+        and of.lower_ == "of"
+        and of.head.dep_ in ("appos", "npadvmod", "dep")
+    )
 
 
 def _droppable(doc: Any, end: int, fragment: int) -> bool:

@@ -77,6 +77,11 @@ _CAPTION = re.compile(
 )
 # An opening that means something said before it: a pronoun, or "Another prospective juror
 # stood up" (another than whom?).
+# A key point opening with one of these means someone it does not name (a possessive, "His
+# family said...", reads well under the points before it).
+_POINTS_BACK = re.compile(
+    r"^(?:He|She|It|They|This|That|These|Those|We|I|You|Another|Other|The other|Both|Such)\b"
+)
 _PRONOUN_START = re.compile(
     r"^(?:He|She|It|They|This|That|These|Those|His|Her|Their|Its|Him|Them|We|I|You|"
     r"Another|Other|The other|Both|Such)\b"
@@ -516,7 +521,9 @@ def _repeats(title: str, lead: str) -> bool:
 
 def key_points(sentences: Sequence[str], count: int = 4) -> tuple[str, ...]:
     """Three to five short points, each from one (already ranked) sentence: sentences that
-    fit or lose whole phrases first; cut between words only when fewer than three do."""
+    fit or lose whole phrases first; cut between words only when fewer than three do. A point
+    stands alone: it opens with no quotation and no word pointing back at an earlier sentence
+    ("He said...", "Another prospective juror stood up")."""
     points: list[str] = []
     seen: set[str] = set()
     for whole_only in (True, False):
@@ -527,7 +534,12 @@ def key_points(sentences: Sequence[str], count: int = 4) -> tuple[str, ...]:
                 continue
             point = compress(sentence, MAX_KEY_POINT_WORDS, False, whole_only)
             key = point.lower()
-            if nlp.word_count(point) >= 4 and key not in seen and nlp.quotes_balanced(point):
+            if (
+                nlp.word_count(point) >= 4
+                and key not in seen
+                and nlp.quotes_balanced(point)
+                and not _POINTS_BACK.match(point)
+            ):
                 points.append(_full_stop(point))
                 seen.add(key)
     return tuple(points)
