@@ -549,3 +549,29 @@ def test_a_cut_keeps_no_partitive_without_what_it_says() -> None:
     )
     point = key_points([lcc, lcc.replace("125", "12"), lcc.replace("125", "13")])[0]
     assert not point.endswith("of them.")
+
+
+def test_a_cut_keeps_every_word_with_what_it_modifies_and_needs() -> None:
+    # from Multi-News validation stories: each cut lost what a kept word needed
+    dole = (
+        "The Senate might not be broken, but it's not exactly stable, former Senate Majority "
+        "Leader Bob Dole says."
+    )
+    assert not headline([], dole).endswith("former")
+    pain = (
+        "Whether a person's injury will lead to chronic pain may depend on the level of "
+        "communication between two parts of their brain, a new study finds."
+    )
+    assert not headline([], pain).endswith("on the level")
+    # a lead with no cut of 14 or 20 words that keeps its words whole is kept within 26
+    japan = (
+        "Japan's top government spokesman said Thursday that a North Korean threat to sink "
+        'Japan with a nuclear bomb is "extremely provocative and outrageous."'
+    )
+    assert headline([], japan) == japan.removesuffix(".")
+    # a dropped attribution leaves its reported clause standing: still a headline
+    rodman = (
+        "Flamboyant former basketball star Dennis Rodman arrived in North Korea on Tuesday for "
+        "a five-day visit, his second this year, officials in Pyongyang said."
+    )
+    assert headline([], rodman).startswith("Flamboyant former basketball star Dennis Rodman")

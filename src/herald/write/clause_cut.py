@@ -248,7 +248,7 @@ def _droppable(doc: Any, end: int, fragment: int) -> bool:
     ("...created an oxide-derived copper catalyst that…" parses "that" as the object)."""
     for token in doc[end:]:
         if token.i == fragment and (token.is_stop or token.pos_ in _FUNCTION_WORDS):
-            if _needed(token):  # "was obsessed with…": the phrase the word needs is cut off
+            if needed(token):  # "was obsessed with…": the phrase the word needs is cut off
                 return False
             continue
         top = token
@@ -263,7 +263,7 @@ _RELATIVIZERS = frozenset({"that", "which", "who", "whom", "whose", "where", "wh
 _FUNCTION_WORDS = frozenset({"ADP", "AUX", "CCONJ", "DET", "PART", "PRON", "SCONJ"})
 
 
-def _needed(token: Any) -> bool:
+def needed(token: Any) -> bool:
     """Whether ``token`` is a preposition that a word above it needs: "was involved in a
     hit-and-run", "was charged with murder", "was obsessed with one of her students"; also
     when the parser hangs it lower ("compared the marriage of same-sex couples to the marriage
@@ -291,7 +291,7 @@ def _optional(token: Any) -> bool:
         return bool(_WHEN.match(token.text))
     if token.dep_ == "prep" and token.lower_ == "of" and token.head.pos_ in _NOMINALS:
         return False  # "charges of child luring", "hundreds of agencies": the noun's argument
-    if _needed(token):
+    if needed(token):
         return False
     if token.dep_ == "prep" and token.lower_ == "from" and _prevents(token):
         return False  # "bars her from discussing it": what the verb prevents
@@ -339,7 +339,7 @@ def _dangles(token: Any, end: int, cut_at: int) -> bool:
         return False  # believe [...]" keeps what he does not believe, not "Bob Dole says"
     if token.head.i >= end or token.pos_ in _FUNCTION_POS:
         return True
-    if any(c.dep_ == "prep" and c.i >= end and _needed(c) for c in token.children):
+    if any(c.dep_ == "prep" and c.i >= end and needed(c) for c in token.children):
         return True  # "...unveiled two recordings ahead [of the reissue]", "not interested [in]"
     if _verb_cut_from_its_clause(token.head, cut_at):
         return True  # "a campaign to get Gov. Nikki Haley [to appoint him]": get her to do what?

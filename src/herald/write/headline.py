@@ -28,6 +28,7 @@ from herald.write.clause_cut import (
     THIRD_PERSON,
     clause_cut,
     is_appositive,
+    needed,
     parse,
     trim_dangling,
 )
@@ -155,7 +156,7 @@ def completed_title(title: str, texts: Sequence[str]) -> str:
     an article, cut short, as its title; a wire story's other outlets print it whole): that
     sentence within ``MAX_TITLE_WORDS`` words, shortened only by whole phrases and still
     saying who does what, and not in its writer's first person; else ''."""
-    return _completed(title, _bodies(texts))
+    return next(_completions([title], texts), "")
 
 
 _Body = tuple[str, str]  # a text with its spaces normalised, and the same with straight quotes
@@ -166,31 +167,31 @@ def _bodies(texts: Sequence[str]) -> list[_Body]:
     return [(body, nlp.straight_quotes(body)) for body in bodies]
 
 
-def _completions(
-    cleaned: Sequence[str], texts: Sequence[str], *, whole_only: bool = True
-) -> Iterator[str]:
-    """:func:`completed_title` of each title cut short; the texts are read once, if at all.
-    Not ``whole_only``: the completing sentence cut like a lead, within
-    ``MAX_HEADLINE_WORDS`` words and between words if it must."""
+def _completions(cleaned: Sequence[str], texts: Sequence[str]) -> Iterator[str]:
+    """:func:`completed_title` of each title cut short; the texts are read once, if at all."""
+    for sentence in _completing(cleaned, texts):
+        whole = compress(sentence, MAX_TITLE_WORDS, whole_only=True) if sentence else ""
+        yield whole if whole and _says_something(whole, sentence) else ""
+
+
+def _completing(cleaned: Sequence[str], texts: Sequence[str]) -> Iterator[str]:
+    """For each title cut short, the whole sentence of the ``texts`` that completes it ('' when
+    none does, or when it speaks in its writer's first person)."""
     bodies: list[_Body] | None = None
     for title in cleaned:
         if is_truncated(title):
             bodies = _bodies(texts) if bodies is None else bodies
-            yield _completed(title, bodies, whole_only=whole_only)
+            yield _completing_sentence(title, bodies)
 
 
-def _completed(title: str, bodies: Sequence[_Body], *, whole_only: bool = True) -> str:
+def _completing_sentence(title: str, bodies: Sequence[_Body]) -> str:
     stem = _TRUNCATED.sub("", title).rstrip(" ,;:—-")
     if nlp.word_count(stem) < MIN_CUT_WORDS:
         return ""
     for body in bodies:
         sentence = _sentence_opening_with(stem, body)
         if sentence and nlp.word_count(sentence) > nlp.word_count(stem):
-            if speaks_in_first_person(sentence):
-                return ""
-            limit = MAX_TITLE_WORDS if whole_only else MAX_HEADLINE_WORDS
-            head = compress(sentence, limit, whole_only=whole_only)
-            return head if head and _says_something(head, sentence) else ""
+            return "" if speaks_in_first_person(sentence) else sentence
     return ""
 
 
@@ -267,12 +268,14 @@ def headline(
     says ("... did not consider the restraining order[, dated Feb. 27, valid]"). A headline
     must say something: not open with a pronoun ("He continues to keep his foot on the brake"
     says nobody) and keep its main verb, and never speak in its source's first person ("that's
-    how our system works", from a president's remarks). Only when no sentence gives one, the
-    lead cut between words; when that has no verb left (a long subject cut short: "At least
-    10 prospective jurors who oppose Judge Aaron Persky's decision") or ends on its verb
-    ("... filed"), the sentence completing a title its feed cut short, cut the same way
-    ("Potential jurors in Santa Clara County are apparently refusing to serve in the
-    courtroom"), else the next sentence's; when none says something, the first without a
+    how our system works", from a president's remarks); a cut keeps every word with what it
+    modifies and needs (:func:`_intact`). Only when no sentence gives one: the lead cut
+    between words, if it says something; else the lead kept whole within 26 words; else the
+    sentence completing a title its feed cut short, cut the same way ("Potential jurors in
+    Santa Clara County are apparently refusing to serve in the courtroom"), when the lead's
+    cut has no verb left (a long subject cut short: "At least 10 prospective jurors who oppose
+    Judge Aaron Persky's decision") or ends on its verb ("... filed"); else the next
+    sentence's cut with a verb (an intact one first); when none has one, the first without a
     pronoun. A headline is Herald's own neutral statement, not someone's words: a
     sentence opening with a quotation gives one only when no other sentence does ('"I can't
     be here, I'm so upset," one juror told the judge'), and no cut ends on a quotation
@@ -290,10 +293,11 @@ def headline(
     first = compress(lead, MAX_HEADLINE_WORDS)
     if _says_something(first, lead):
         return first
-    cut = next((h for h in _completions(cleaned, texts, whole_only=False) if h), "")
-    if cut:  # "Potential jurors in Santa Clara County are apparently refusing to serve in..."
-        return cut
-    sentences = [lead, *statements, *(s for s in others if s not in statements)]
+    longer = "" if speaks_in_first_person(lead) else _whole_headline(lead, (LONG_HEADLINE_WORDS,))
+    if longer:
+        return longer
+    completing = [s for s in _completing(cleaned, texts) if s]  # "Potential jurors in..."
+    sentences = [lead, *completing, *statements, *(s for s in others if s not in statements)]
     found = [first, *(compress(sentence, MAX_HEADLINE_WORDS) for sentence in sentences[1:])]
     named = [
         (h, s)
@@ -301,7 +305,9 @@ def headline(
         if not (_PRONOUN_START.match(h) or _QUOTATION_CUT.search(h))
         and nlp.quotes_balanced(h)  # '"I am incredibly flattered to have been suggested
     ]
-    return next((h for h, s in named if _has_verb(h, s)), named[0][0] if named else first)
+    verbs = [(h, s) for h, s in named if _has_verb(h, s)]
+    verbs.sort(key=lambda hs: (bool(_QUOTATION_OPENING.match(hs[1])), not _intact(*hs)))
+    return verbs[0][0] if verbs else named[0][0] if named else first
 
 
 def _naming_subject(head: str, lead: str, following: Sequence[str]) -> str:
@@ -320,14 +326,57 @@ def _naming_subject(head: str, lead: str, following: Sequence[str]) -> str:
     return instead if any(_says_word(instead, w) for w in subject) else ""
 
 
+# What a word kept in a headline may not lose to the cut: its object, complement or subject
+# ("has named Kim Jong Un [its Sexiest Man Alive]"), a preposition it needs, or the "of" of a
+# noun ("may depend on the level [of communication between two parts of the brain]").
+_COMPLEMENT_ROLES = frozenset(
+    {"dobj", "ccomp", "xcomp", "attr", "oprd", "acomp", "pobj", "dative", "pcomp", "agent"}
+    | {"nsubj", "nsubjpass"}
+)
+_NOUNS = frozenset({"NOUN", "PROPN", "PRON", "NUM"})
+_REPORTED = frozenset({"ccomp", "parataxis"})  # "[X happened], officials said": X may stand
+LONG_HEADLINE_WORDS = 26  # a lead kept whole this long beats any cut of it between words
+
+
+def _intact(head: str, sentence: str) -> bool:
+    """Whether ``head``, ``sentence`` cut short at its end, keeps every word with the word it
+    modifies ("...not exactly stable, former [Senate Majority Leader Bob Dole says]") and every
+    word with what it needs (:data:`_COMPLEMENT_ROLES`): by the parse of the whole sentence.
+    The reported clause of a dropped attribution stands on its own. True when ``head`` is not
+    a prefix-cut of ``sentence`` (the parser cannot compare them)."""
+    text = nlp.normalize_space(sentence)
+    stem = head.rstrip(" .")
+    start = text.find(stem)
+    end = start + len(stem)
+    if start < 0 or end >= len(text.rstrip(" .!?\"”’'")):
+        return True
+    doc = parse(text)
+    kept = {t.i for t in doc if t.idx >= start and t.idx + len(t.text) <= end}
+    if not kept:
+        return True
+    last = max(kept)
+    for token in doc:
+        if token.i in kept:
+            dangling = token.head.i > last and token.head.i not in kept
+            if dangling and not (token.dep_ in _REPORTED and token.head.dep_ == "ROOT"):
+                return False
+        elif token.i > last and token.head.i in kept and not token.is_punct:
+            of_noun = token.lower_ == "of" and token.head.pos_ in _NOUNS
+            if token.dep_ in _COMPLEMENT_ROLES or needed(token) or of_noun:
+                return False
+    return True
+
+
 def _says_word(text: str, word: str) -> bool:
     return re.search(rf"\b{re.escape(word)}\b", text) is not None
 
 
-def _whole_headline(sentence: str) -> str:
+def _whole_headline(
+    sentence: str, limits: Sequence[int] = (MAX_HEADLINE_WORDS, MAX_TITLE_WORDS)
+) -> str:
     """``sentence`` as a headline kept whole or shortened only by whole phrases, within
     14 words or else 20, when it says something (:func:`_says_something`); else ''."""
-    for limit in (MAX_HEADLINE_WORDS, MAX_TITLE_WORDS):
+    for limit in limits:
         whole = compress(sentence, limit, whole_only=True)
         if whole and _says_something(whole, sentence):
             return whole
@@ -336,11 +385,12 @@ def _whole_headline(sentence: str) -> str:
 
 def _says_something(head: str, sentence: str) -> bool:
     """A headline made from a sentence names who does what: it opens with no pronoun, does
-    not end on a quotation cut from what followed it, and its main word, by the parser, is a
-    verb (see :func:`_has_verb`)."""
+    not end on a quotation cut from what followed it, its main word, by the parser, is a
+    verb (see :func:`_has_verb`), and a cut left no word without what it modifies or needs
+    (see :func:`_intact`)."""
     if _PRONOUN_START.match(head) or _QUOTATION_CUT.search(head):
         return False
-    return _has_verb(head, sentence)
+    return _has_verb(head, sentence) and _intact(head, sentence)
 
 
 def _has_verb(head: str, sentence: str) -> bool:
