@@ -78,14 +78,14 @@ _CAPTION = re.compile(
 )
 # An opening that means something said before it: a pronoun, or "Another prospective juror
 # stood up" (another than whom?).
+_PRONOUN_START = re.compile(
+    r"^(?:He|She|It|They|This|That|These|Those|His|Her|Their|Its|Him|Them|We|I|You|"
+    r"Another|Other|The other|Both|Such)\b"
+)
 # A key point opening with one of these means someone it does not name (a possessive, "His
 # family said...", reads well under the points before it).
 _POINTS_BACK = re.compile(
     r"^(?:He|She|It|They|This|That|These|Those|We|I|You|Another|Other|The other|Both|Such)\b"
-)
-_PRONOUN_START = re.compile(
-    r"^(?:He|She|It|They|This|That|These|Those|His|Her|Their|Its|Him|Them|We|I|You|"
-    r"Another|Other|The other|Both|Such)\b"
 )
 _OBJECT_PRONOUNS = frozenset({"me", "him", "it", "us", "them", "themselves", "himself", "herself"})
 _QUOTATION_OPENING = re.compile(r"^\s*[\"“]")
@@ -374,8 +374,9 @@ def _says_word(text: str, word: str) -> bool:
 def _whole_headline(
     sentence: str, limits: Sequence[int] = (MAX_HEADLINE_WORDS, MAX_TITLE_WORDS)
 ) -> str:
-    """``sentence`` as a headline kept whole or shortened only by whole phrases, within
-    14 words or else 20, when it says something (:func:`_says_something`); else ''."""
+    """``sentence`` as a headline kept whole or shortened only by whole phrases, within the
+    first of ``limits`` words that gives one (14, else 20), when it says something
+    (:func:`_says_something`); else ''."""
     for limit in limits:
         whole = compress(sentence, limit, whole_only=True)
         if whole and _says_something(whole, sentence):
