@@ -52,9 +52,13 @@ from herald.nlp import text as nlp
             'She said: "The pain went away."Through Dr. Kolb, Anne got better.',
             ['She said: "The pain went away."', "Through Dr. Kolb, Anne got better."],
         ),
-        (  # the glued quotation mark opens a quotation: put back together
+        (  # the glued quotation mark opens a quotation: put back before its words
             'Who was there? The crews!"She wants it all filmed," a friend said.',
-            ["Who was there?", 'The crews!" She wants it all filmed," a friend said.'],
+            ["Who was there?", "The crews!", '"She wants it all filmed," a friend said.'],
+        ),
+        (  # the same mark glued with a space after it, as Multi-News prints some sources
+            'He spent the night in jail." When they close that door, you are shut," he said.',
+            ["He spent the night in jail.", '"When they close that door, you are shut," he said.'],
         ),
         (  # the demo's: the speaker of a question, alone, was published as a sentence
             '"Maybe someone who had a super PAC?" Colbert said on his show Thursday. Sure.',

@@ -225,6 +225,7 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _split_paragraph(paragraph: str) -> list[str]:
+    paragraph = _reattached_quotes(paragraph)
     sentences: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(paragraph):
@@ -242,6 +243,27 @@ def _split_paragraph(paragraph: str) -> list[str]:
     if tail:
         sentences.append(tail)
     return _join_open_quotes(sentences)
+
+
+# A straight quotation mark that opens a quotation but sits glued to the sentence before it,
+# with a space after it ('...spend the night in jail." When they close that door...') or with
+# none on either side ('...locked up with him."I had never been to jail before,"').
+_GLUED_OPENER = re.compile(r'(?<=[.!?,;:])"(?: (?=[A-Z0-9])|(?=[A-Z]))')
+
+
+def _reattached_quotes(paragraph: str) -> str:
+    """``paragraph`` with each opening straight quotation mark that text joined without its
+    spacing put back before the words it opens: by the marks' order, in a paragraph whose
+    marks pair up (an even number), the first, third... mark opens a quotation, so one glued
+    to the sentence before it belongs to the next ('jail." When' -> 'jail. "When')."""
+    marks = [m.start() for m in re.finditer('"', paragraph)]
+    if not marks or len(marks) % 2:
+        return paragraph
+    openers = {at for k, at in enumerate(marks) if k % 2 == 0}
+    glued = [m for m in _GLUED_OPENER.finditer(paragraph) if m.start() in openers]
+    for match in reversed(glued):
+        paragraph = f'{paragraph[: match.start()]} "{paragraph[match.end() :]}'
+    return paragraph
 
 
 _MAX_QUOTE_JOIN = 4
