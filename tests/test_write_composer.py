@@ -792,3 +792,23 @@ def test_the_newest_development_leads_a_story_told_over_days() -> None:
     # and dated: an undated source is not the newest development
     undated = [*cands, cand(2, 0, "A third outlet said the officer had served for 19 years.")]
     assert ranking.arrange(undated, [0, 4, 1], [wednesday, friday, UNKNOWN_TIME])[0] == 0
+
+
+def test_a_sentence_addressing_the_reader_is_no_candidate() -> None:
+    # Multi-News validation: an order to the reader and a film's credits line
+    for sentence in (
+        "Look at the replay from side on.",
+        "Watch it for yourself.",
+        "Check out Dead50.",
+        "Read the Reddit threads where Oculus founder Palmer Luckey is taking on critics.",
+        "Notice how every shot communicates something precise.",
+        "Starring Matt Damon and Cecile De France.",
+    ):
+        assert is_junk(sentence), sentence
+    for sentence in (  # the same words opening a statement
+        "Watch sales in China fell 10 percent last year, the company said.",
+        "Starring in the film, Damon plays a psychic who can talk to the dead.",
+        "Looking at the data, analysts said prices rose in March.",
+        "Reading the statement aloud, the mayor said the city would appeal.",
+    ):
+        assert not is_junk(sentence), sentence

@@ -51,6 +51,15 @@ _DATELINE_PREFIX = re.compile(
     r"[A-Z][a-z]+(?:,? [A-Z][A-Za-z.]+){0,3} \((?:CNN|AP|Reuters|AFP|UPI|dpa|PA|Bloomberg)\)"
     r"\s*(?:[—–-]{1,2}\s*)?(?=[A-Z\"“]))"
 )
+# A sentence addressing the reader with an order ("Look at the replay from side on.", "Watch
+# it for yourself.", "Check out Dead50.") or a film's credits line ("Starring Matt Damon and
+# Cecile De France."): not reporting.
+_TO_THE_READER = re.compile(
+    r"^(?:Look (?:at|closely|for)\b|Watch (?:it|this|the|here|now|below|above|live)\b|"
+    r"Check (?:out|it out)\b|Read (?:the|this|it|our|more)\b|Notice (?:how|that|the)\b|"
+    r"Scroll\b|Click\b|Tap\b|Imagine\b|Don't miss\b|"
+    r"Starring (?:[A-Z][\w.'’-]*,? (?:and )?)+[A-Z][\w.'’-]*\.$)"
+)
 _JUNK = re.compile(
     r"click here|sign up|subscribe|newsletter|cookie|advertisement|all rights reserved|"
     r"copyright|follow (?:us|him|her|me)|read more|related:|share this|e-?mail (?:us|me)|https?:|"
@@ -507,6 +516,8 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
     if sentence.isupper() or _BYLINE.match(sentence) or _CAPTION_END.search(sentence):
         return True
     if _INTERVIEW.match(sentence):  # "A: Before anything else, sign the back of the ticket."
+        return True
+    if _TO_THE_READER.match(sentence):
         return True
     if _JUNK.search(sentence) or is_caption(sentence):
         return True
