@@ -275,11 +275,14 @@ def headline(
     Santa Clara County are apparently refusing to serve in the courtroom"), when the lead's
     cut has no verb left (a long subject cut short: "At least 10 prospective jurors who oppose
     Judge Aaron Persky's decision") or ends on its verb ("... filed"); else the next
-    sentence's cut with a verb (an intact one first); when none has one, the first without a
-    pronoun. A headline is Herald's own neutral statement, not someone's words: a
-    sentence opening with a quotation gives one only when no other sentence does ('"I can't
-    be here, I'm so upset," one juror told the judge'), and no cut ends on a quotation
-    ('Another prospective juror stood up and said, "I can't believe what you did,"')."""
+    sentence's cut with a verb (an intact one first); when none has one, the lead kept whole
+    within 32 words ("Sylvester Stallone suggested on Sunday that he was not interested in
+    taking a top arts leadership role...", not "Sylvester Stallone suggested on Sunday"), else
+    the first cut without a pronoun. A headline is Herald's own neutral statement, not
+    someone's words: a sentence opening with a quotation gives one only when no other does
+    ('"I can't be here, I'm so upset," one juror told the judge'), and no cut ends on a
+    quotation ('Another prospective juror stood up and said, "I can't believe what you
+    did,"')."""
     cleaned = [clean_title(title, outlets) for title in titles]
     truncated = (whole_title(t) for t in cleaned if is_truncated(t))
     for title in itertools.chain(cleaned, _completions(cleaned, texts), truncated):
@@ -307,7 +310,10 @@ def headline(
     ]
     verbs = [(h, s) for h, s in named if _has_verb(h, s)]
     verbs.sort(key=lambda hs: (bool(_QUOTATION_OPENING.match(hs[1])), not _intact(*hs)))
-    return verbs[0][0] if verbs else named[0][0] if named else first
+    if verbs:
+        return verbs[0][0]
+    whole = "" if speaks_in_first_person(lead) else _whole_headline(lead, (LONGEST_WORDS,))
+    return whole or (named[0][0] if named else first)  # a long lead beats a verbless cut
 
 
 def _naming_subject(head: str, lead: str, following: Sequence[str]) -> str:
@@ -336,6 +342,7 @@ _COMPLEMENT_ROLES = frozenset(
 _NOUNS = frozenset({"NOUN", "PROPN", "PRON", "NUM"})
 _REPORTED = frozenset({"ccomp", "parataxis"})  # "[X happened], officials said": X may stand
 LONG_HEADLINE_WORDS = 26  # a lead kept whole this long beats any cut of it between words
+LONGEST_WORDS = 32  # ... and this long, a cut of any sentence with no verb left
 
 
 def _intact(head: str, sentence: str) -> bool:
