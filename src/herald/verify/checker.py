@@ -147,7 +147,7 @@ def _rebuild(draft: Draft, kept: Sequence[Sentence]) -> Draft:
         or kept[0].text != draft.sentences[0].text
         or _from_dropped(summary, draft.sentences, kept)  # the card's sentence went
     ):
-        summary = heads.summary(kept[0].text, headline, texts[1 : 1 + heads.SUMMARY_CHOICES])
+        summary = heads.summary(kept[0].text, headline, texts[1:])
     return replace(
         draft,
         headline=headline,

@@ -132,10 +132,9 @@ def _draft(
         ranked[:3],
         [sources[d].text for d in docs] + [s.text for d, s in enumerate(sources) if d not in docs],
     )
-    following = [s.text for s in sentences[1 : 1 + heads.SUMMARY_CHOICES]]
     return Draft(
         headline=title,
-        summary=heads.summary(lead, title, following),
+        summary=heads.summary(lead, title, [s.text for s in sentences[1:]]),
         dateline=_dateline(refs),
         sentences=sentences,
         key_points=heads.key_points(ranked),

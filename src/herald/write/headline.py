@@ -78,15 +78,11 @@ _CAPTION = re.compile(
 )
 # An opening that means something said before it: a pronoun, or "Another prospective juror
 # stood up" (another than whom?).
-_PRONOUN_START = re.compile(
-    r"^(?:He|She|It|They|This|That|These|Those|His|Her|Their|Its|Him|Them|We|I|You|"
-    r"Another|Other|The other|Both|Such)\b"
-)
+_POINTING = "He|She|It|They|This|That|These|Those|We|I|You|Another|Other|The other|Both|Such"
+_PRONOUN_START = re.compile(rf"^(?:{_POINTING}|His|Her|Their|Its|Him|Them)\b")
 # A key point opening with one of these means someone it does not name (a possessive, "His
 # family said...", reads well under the points before it).
-_POINTS_BACK = re.compile(
-    r"^(?:He|She|It|They|This|That|These|Those|We|I|You|Another|Other|The other|Both|Such)\b"
-)
+_POINTS_BACK = re.compile(rf"^(?:{_POINTING})\b")
 _OBJECT_PRONOUNS = frozenset({"me", "him", "it", "us", "them", "themselves", "himself", "herself"})
 _QUOTATION_OPENING = re.compile(r"^\s*[\"“]")
 _QUOTATION_CUT = re.compile(r"[,;:]\s*[\"”]$")  # 'said, "I can't believe what you did,"'
@@ -290,13 +286,13 @@ def headline(
             return title
     statements = [s for s in others if not _QUOTATION_OPENING.match(s)]  # not someone's words
     for sentence in [lead, *statements]:
-        whole = "" if speaks_in_first_person(sentence) else _whole_headline(sentence)
-        if whole:  # a source's "our system" is not Herald's to headline
+        whole = _stated(sentence)
+        if whole:
             return (sentence is lead and _naming_subject(whole, lead, statements)) or whole
     first = compress(lead, MAX_HEADLINE_WORDS)
     if _says_something(first, lead):
         return first
-    longer = "" if speaks_in_first_person(lead) else _whole_headline(lead, (LONG_HEADLINE_WORDS,))
+    longer = _stated(lead, (LONG_HEADLINE_WORDS,))
     if longer:
         return longer
     completing = [s for s in _completing(cleaned, texts) if s]  # "Potential jurors in..."
@@ -312,8 +308,8 @@ def headline(
     verbs.sort(key=lambda hs: (bool(_QUOTATION_OPENING.match(hs[1])), not _intact(*hs)))
     if verbs:
         return verbs[0][0]
-    whole = "" if speaks_in_first_person(lead) else _whole_headline(lead, (LONGEST_WORDS,))
-    return whole or (named[0][0] if named else first)  # a long lead beats a verbless cut
+    fallback = named[0][0] if named else first
+    return _stated(lead, (LONGEST_WORDS,)) or fallback  # a long lead beats a verbless cut
 
 
 def _naming_subject(head: str, lead: str, following: Sequence[str]) -> str:
@@ -376,6 +372,12 @@ def _intact(head: str, sentence: str) -> bool:
 
 def _says_word(text: str, word: str) -> bool:
     return re.search(rf"\b{re.escape(word)}\b", text) is not None
+
+
+def _stated(sentence: str, limits: Sequence[int] = (MAX_HEADLINE_WORDS, MAX_TITLE_WORDS)) -> str:
+    """:func:`_whole_headline`, unless the sentence speaks in its writer's first person (a
+    source's "our system" is not Herald's to headline)."""
+    return "" if speaks_in_first_person(sentence) else _whole_headline(sentence, limits)
 
 
 def _whole_headline(
@@ -536,10 +538,14 @@ def _unclosed(text: str) -> int:
 def summary(lead: str, title: str = "", following: Sequence[str] = ()) -> str:
     """The one-sentence summary for feed cards: the lead, shortened when long. When the
     headline ``title`` was made from the lead (a card would say the same thing twice), the
-    first of the next sentences (``following``; callers pass :data:`SUMMARY_CHOICES`) that
-    stands on its own (no quotation or pronoun opening it) instead, if there is one."""
+    first of the next :data:`SUMMARY_CHOICES` sentences (of ``following``) that stands on
+    its own (no quotation or pronoun opening it) instead, if there is one."""
     if title and _repeats(title, lead):
-        alone = [s for s in following if not (_PRONOUN_START.match(s) or s.startswith(_QUOTES))]
+        alone = [
+            s
+            for s in following[:SUMMARY_CHOICES]
+            if not (_PRONOUN_START.match(s) or s.startswith(_QUOTES))
+        ]
         lead = alone[0] if alone else lead
     if nlp.word_count(lead) <= MAX_SUMMARY_WORDS:
         return lead
