@@ -546,6 +546,44 @@ def test_a_key_point_stands_alone() -> None:
     assert len(points) == 3
 
 
+def test_a_key_point_does_not_go_on_from_or_lean_on_an_earlier_sentence() -> None:
+    # the demo's: "Hence, soon after Parliament resumes work today, he intends to table a
+    # private member's bill..." and "The bill was defeated at that time, but..."
+    ranked = [
+        "Liberal MP Mauril Belanger wants to change the English lyrics of O Canada.",
+        "Hence, soon after Parliament resumes work, he intends to table a private member's bill.",
+        "The bill was defeated at that time, but it was then supported by opposition MPs.",
+        "However, a Conservative MP in southwestern Ontario will not support the change.",
+        "The Liberals now have a majority government, which Belanger is a part of.",
+        "Belanger's vocal cords have been weakened by Lou Gehrig's disease.",
+    ]
+    assert key_points(ranked) == (
+        "Liberal MP Mauril Belanger wants to change the English lyrics of O Canada.",
+        "The Liberals now have a majority government, which Belanger is a part of.",
+        "Belanger's vocal cords have been weakened by Lou Gehrig's disease.",
+    )
+    # "at the time of" places a fact by an event it names; "Thenceforth" is not "Then"
+    named = "Anker was climbing with Lowe and Bridges at the time of the avalanche."
+    assert key_points([named, "Thenceforth the route was closed to climbers for years."]) == (
+        named,
+        "Thenceforth the route was closed to climbers for years.",
+    )
+
+
+def test_the_first_key_point_names_whom_it_is_about() -> None:
+    # the demo's "His findings illustrate some of Selznick's concerns..." could open the list
+    his = "His findings illustrate some of Selznick's concerns with the premiere in 1939."
+    bernstein = "Professor Matthew Bernstein has researched the archives of the film's producer."
+    assert key_points([his, bernstein]) == (bernstein, his)
+
+
+def test_a_key_point_does_not_repeat_another_outlets_version_of_an_earlier_one() -> None:
+    first = "Two former staff members of Stacey Plaskett have been charged over nude images."
+    again = "Two former staff members of Plaskett have been charged over the nude images."
+    other = "McCullum faces two counts of cyberstalking, according to the indictment."
+    assert key_points([first, again, other]) == (first, other)
+
+
 def test_a_cut_keeps_no_partitive_without_what_it_says() -> None:
     # the demo's key point ended "...had died across Syria, many of them."
     lcc = (

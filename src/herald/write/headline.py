@@ -81,8 +81,22 @@ _CAPTION = re.compile(
 _POINTING = "He|She|It|They|This|That|These|Those|We|I|You|Another|Other|The other|Both|Such"
 _PRONOUN_START = re.compile(rf"^(?:{_POINTING}|His|Her|Their|Its|Him|Them)\b")
 # A key point opening with one of these means someone it does not name (a possessive, "His
-# family said...", reads well under the points before it).
+# family said...", reads well under the points before it, not first).
 _POINTS_BACK = re.compile(rf"^(?:{_POINTING})\b")
+# A point standing alone does not go on from a sentence before it ("Hence, he intends...")
+# nor place itself by one ("The bill was defeated at that time").
+_GOES_ON = re.compile(
+    r"^(?:Hence|Thus|Therefore|However|But|And|Or|So|Also|Yet|Instead|Then|Nevertheless|"
+    r"Nonetheless|Moreover|Furthermore|Besides|Otherwise|Likewise|Similarly|Consequently|"
+    r"In addition|As a result|Even so|In turn|In response|By contrast|In contrast|"
+    r"On the other hand)(?=[\s,])"
+)
+_PLACED_BY_ANOTHER = re.compile(
+    r"\b(?:at that time|at the time(?! of)|that day|the same day|the next day|"
+    r"the following day|the day before)\b",
+    re.IGNORECASE,
+)
+SAME_POINT = 0.75  # a point with this share of its content words in an earlier one repeats it
 _OBJECT_PRONOUNS = frozenset({"me", "him", "it", "us", "them", "themselves", "himself", "herself"})
 _QUOTATION_OPENING = re.compile(r"^\s*[\"“]")
 _QUOTATION_CUT = re.compile(r"[,;:]\s*[\"”]$")  # 'said, "I can't believe what you did,"'
@@ -586,10 +600,12 @@ def _repeats(title: str, lead: str) -> bool:
 def key_points(sentences: Sequence[str], count: int = 4) -> tuple[str, ...]:
     """Three to five short points, each from one (already ranked) sentence: sentences that
     fit or lose whole phrases first; cut between words only when fewer than three do. A point
-    stands alone: it opens with no quotation and no word pointing back at an earlier sentence
-    ("He said...", "Another prospective juror stood up")."""
+    stands alone: it opens with no quotation, no pronoun (the first point not even with a
+    possessive) and no word going on from an earlier sentence ("He said...", "Another
+    prospective juror stood up", "Hence, ..."), and it does
+    not place itself by one ("at that time"). None says again most of what an earlier one
+    says (two outlets' versions of one fact)."""
     points: list[str] = []
-    seen: set[str] = set()
     for whole_only in (True, False):
         for sentence in sentences:
             if len(points) >= (count if whole_only else MIN_KEY_POINTS):
@@ -597,13 +613,28 @@ def key_points(sentences: Sequence[str], count: int = 4) -> tuple[str, ...]:
             if sentence.startswith(('"', "“")) or not nlp.quotes_balanced(sentence):
                 continue
             point = compress(sentence, MAX_KEY_POINT_WORDS, False, whole_only)
-            key = point.lower()
-            if (
-                nlp.word_count(point) >= 4
-                and key not in seen
-                and nlp.quotes_balanced(point)
-                and not _POINTS_BACK.match(point)
+            if _stands_alone(point, not points) and not any(
+                _repeats_point(point, p) for p in points
             ):
                 points.append(_full_stop(point))
-                seen.add(key)
     return tuple(points)
+
+
+def _stands_alone(point: str, first: bool) -> bool:
+    return (
+        nlp.word_count(point) >= 4
+        and nlp.quotes_balanced(point)
+        and not (_PRONOUN_START if first else _POINTS_BACK).match(point)
+        and not _GOES_ON.match(point)
+        and not _PLACED_BY_ANOTHER.search(point)
+    )
+
+
+def _repeats_point(point: str, earlier: str) -> bool:
+    """Whether most of ``point``'s content words are already in an ``earlier`` point (two
+    outlets' versions of the same fact)."""
+    words = set(nlp.content_terms(point))
+    if not words:
+        return point.lower() == earlier.rstrip(".").lower()
+    found = set(nlp.content_terms(earlier))
+    return len(words & found) >= SAME_POINT * len(words)
