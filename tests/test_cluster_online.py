@@ -155,11 +155,14 @@ def test_non_english_text_is_not_embedded_unless_glossed() -> None:
     malay = ClusterItem("1", "Empat maut taufan landa Jepun", "Ia dan yang di", "", T0, "", None)
     chinese = ClusterItem("2", "飓风菲奥娜前往百慕大", "", "", T0, "", None)
     japanese = ClusterItem("5", "東京の天気は晴れです", "", "", T0, "", None)
+    spanish = ClusterItem("6", "Cuatro muertos por el tifón en Japón", "", "", T0, "", None)
     english = ClusterItem("3", "Four dead as typhoon hits Japan", "", "", T0, "", None)
-    assert not embeddable(malay) and not embeddable(japanese) and embeddable(english)
+    assert not embeddable(spanish) and not embeddable(japanese) and embeddable(english)
     assert not embeddable(ClusterItem("4", "Four dead", "", "", T0, "ms", None))
     assert embeddable(chinese)  # embedded through its English glosses
     assert embedding_text(chinese.title, "") == "hurricane leave for Bermuda"
+    assert embeddable(malay)  # and Malay through Herald's own glossary
+    assert embedding_text(malay.title, malay.text) == "four death typhoon hit Japan. it"
 
 
 def test_rebuild_state_matches_the_clusterer(embedder: MiniLMEmbedder) -> None:

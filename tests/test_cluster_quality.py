@@ -1,9 +1,10 @@
 """Quality floors: the clustering and trending evaluations on the shared dev files.
 
 Floors are the measured values minus a small margin: uci_headlines_dev pairwise F1 0.891,
-B-cubed F1 0.885 (2026-11, fading-coverage time penalty); mmds2025_dev B-cubed F1 0.747,
-0.883 with the catch-all story as singletons (Chinese read through CC-CEDICT glosses; 0.659
-and 0.816 without); uci_stream_dev trend p@5 0.403 with gold
+B-cubed F1 0.885 (2026-11, fading-coverage time penalty); mmds2025_dev B-cubed F1 0.794,
+0.911 with the catch-all story as singletons (Chinese read through CC-CEDICT glosses, Malay
+through Herald's glossary; 0.747 and 0.883 without the Malay glosses, 0.659 and 0.816 without
+either); uci_stream_dev trend p@5 0.403 with gold
 stories against a 0.361 baseline.
 """
 
@@ -49,8 +50,8 @@ def test_full_text_multilingual_clustering_floor(
         catch_all=["mmds-dev-166"],
     )
     assert result["articles"] == 209
-    assert result["bcubed_f1"] >= 0.72
-    assert result["bcubed_f1_catch_all_singletons"] >= 0.86
+    assert result["bcubed_f1"] >= 0.77
+    assert result["bcubed_f1_catch_all_singletons"] >= 0.89
 
 
 def test_trend_floor_with_gold_stories(shared_data: Path, tmp_path: Path) -> None:

@@ -66,6 +66,7 @@ from herald.cluster.split import Split, two_way_split
 from herald.cluster.story_index import Mask, StoryIndex, micros, top_slots
 from herald.nlp.furniture import is_furniture, without_furniture
 from herald.nlp.glossary import Glossary, glossary, is_chinese
+from herald.nlp.malay import MalayGlossary, malay_glossary
 
 StoryKey = int | str
 Vector = npt.NDArray[np.float32]
@@ -230,9 +231,15 @@ def _sample(title: str, text: str) -> str:
     return f"{title} {text[:600]}"
 
 
-def _glossary_for(title: str, text: str) -> Glossary | None:
-    """The glossary when the article is Chinese and the glossary is installed, else None."""
-    return glossary() if is_chinese(_sample(title, text)) else None
+def _glossary_for(title: str, text: str) -> Glossary | MalayGlossary | None:
+    """The Chinese glossary when the article is Chinese (and the glossary is installed), the
+    Malay one when it is Malay or Indonesian, else None."""
+    sample = _sample(title, text)
+    if is_chinese(sample):
+        return glossary()
+    if cjk_share(sample) < CJK_SHARE and guess_latin_language(sample) == "ms":
+        return malay_glossary()
+    return None
 
 
 def cjk_share(text: str) -> float:
