@@ -222,7 +222,13 @@ def embeddable(item: ClusterItem) -> bool:
         return True
     if item.language:
         return item.language.lower().startswith("en")
-    sample = _sample(item.title, item.text)
+    return reads_as_english(item.title, item.text)
+
+
+def reads_as_english(title: str, text: str) -> bool:
+    """Whether an article's words are English (no Chinese, Japanese or Korean to speak of,
+    and more English function words than any other language's)."""
+    sample = _sample(title, text)
     return cjk_share(sample) < CJK_SHARE and guess_latin_language(sample) == "en"
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from herald.app import Herald
+from herald.cluster.online import reads_as_english
 from herald.config import Settings
 from herald.exceptions import ConfigError, HeraldError
 from herald.executor.locks import stage_lock
@@ -261,10 +262,13 @@ def source_docs(
 ) -> list[SourceDoc]:
     """One document per outlet (its longest original news text, without ``boilerplate``),
     newest outlets first, at most 8. Opinion pieces and reviews are never sources: their
-    sentences are their writers' judgement (``herald.extract.kind``)."""
+    sentences are their writers' judgement (``herald.extract.kind``). Nor is an article in
+    another language than English, the one Herald writes in: a story's Malay or Chinese
+    coverage joins its English coverage (:mod:`herald.cluster.online`), but its sentences
+    would not belong in an English article."""
     best: dict[str, tuple[Article, str]] = {}
     for a in articles:
-        if not _has_text(a) or a.kind is not ArticleKind.NEWS:
+        if not _has_text(a) or a.kind is not ArticleKind.NEWS or not _in_english(a):
             continue
         text = boilerplate.strip(a.body)
         if len(text) < MIN_SOURCE_CHARS:
@@ -342,10 +346,21 @@ def _has_text(a: Article) -> bool:
     return a.duplicate_of is None and len(a.body) >= MIN_SOURCE_CHARS
 
 
+def _in_english(a: Article) -> bool:
+    """Whether an article is in English: by its words, and by its declared language if any."""
+    declared = a.language.lower()
+    return (not declared or declared.startswith("en")) and reads_as_english(a.title, a.body)
+
+
 def _no_text_reason(articles: Sequence[Article]) -> str:
     """Why fewer than two outlets' texts could be written from: opinion pieces and reviews
     when two or more outlets' texts are there, else headlines only."""
     with_text = {a.outlet for a in articles if _has_text(a)}
+    if len(with_text) >= 2 and not all(_in_english(a) for a in articles if _has_text(a)):
+        return (
+            "Fewer than two publishers' news reporting is in English, the language Herald "
+            "writes in, so Herald links to the coverage instead of writing."
+        )
     if len(with_text) >= 2 and any(a.kind is not ArticleKind.NEWS for a in articles):
         return (
             "Fewer than two publishers' news reporting is available (the rest of the "
