@@ -812,3 +812,21 @@ def test_a_sentence_addressing_the_reader_is_no_candidate() -> None:
         "Reading the statement aloud, the mayor said the city would appeal.",
     ):
         assert not is_junk(sentence), sentence
+
+
+def test_a_sentence_or_long_quotation_in_another_language_is_no_candidate() -> None:
+    # the demo's McRib article quoted an Austrian advertisement in German
+    for sentence in (
+        'According to the ad, the McRibster features, "Saftiges Schweinefleisch, Speck, Pepper '
+        "Jack Käse*, knackinger Eisbergsalat, rote Zwiebeln, köstliche Honig Senf-Sauce und "
+        'würzige Sweet Chili-Sauce."',
+        'Merkel told reporters: "Wir schaffen das, und wir werden es schaffen mit der Hilfe."',
+        "Polis berkata mangsa yang cedera dibawa ke hospital untuk rawatan lanjut.",
+    ):
+        assert is_junk(sentence), sentence
+    for sentence in (  # English, with foreign names and a short foreign quotation
+        "Dia de los Muertos celebrations drew crowds across Mexico City on Sunday.",
+        "The Los Angeles Lakers beat the San Antonio Spurs on Tuesday night in overtime.",
+        '"Je suis Charlie," read the signs carried by thousands of marchers in Paris.',
+    ):
+        assert not is_junk(sentence), sentence

@@ -88,10 +88,16 @@ def guess_latin_language(text: str) -> str:
     A coarse guess among English, Malay/Indonesian, Spanish, French, German, Portuguese
     and Italian, enough to tell whether an English-only model understands the text.
     """
-    words = [w.lower() for w in _WORD.findall(text)]
-    scores = {lang: sum(1 for w in words if w in vocab) for lang, vocab in FUNCTION_WORDS.items()}
+    scores = function_word_counts(text)
     best = max(scores, key=lambda lang: scores[lang])
     return best if scores[best] > scores["en"] else "en"
+
+
+def function_word_counts(text: str, ignore: frozenset[str] = frozenset()) -> dict[str, int]:
+    """How many of each language's function words (:data:`FUNCTION_WORDS`) ``text`` uses,
+    not counting the words in ``ignore``."""
+    words = [w for w in (w.lower() for w in _WORD.findall(text)) if w not in ignore]
+    return {lang: sum(1 for w in words if w in vocab) for lang, vocab in FUNCTION_WORDS.items()}
 
 
 def entities(text: str) -> list[str]:

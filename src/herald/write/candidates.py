@@ -23,6 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from herald.cluster.entities import function_word_counts
 from herald.cluster.ner import named_entities
 from herald.exceptions import ModelError
 from herald.nlp import text as nlp
@@ -532,7 +533,42 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
         return True
     if _PICTOGRAPH.search(outside):  # an embedded post ("... lost a G. 🙏🏽"), a rating ("★★★")
         return True
+    if _in_another_language(sentence):
+        return True
     return bool(_CREDIT.search(outside) or _INSERTION.search(outside))
+
+
+FOREIGN_QUOTE_WORDS = 6  # a quotation this long is read for its language
+
+
+def _in_another_language(sentence: str) -> bool:
+    """Whether the sentence, or a quotation of ``FOREIGN_QUOTE_WORDS`` words or more in it, is
+    in another language than English, Herald's (the demo's McRib article quoted an Austrian
+    advertisement: '"Saftiges Schweinefleisch, Speck, Pepper Jack Käse*, knackinger
+    Eisbergsalat, rote Zwiebeln, köstliche Honig Senf-Sauce und würzige Sweet Chili-Sauce."'):
+    the sentence uses at least two function words of one other language and more than twice
+    as many as English ones ("Dia de los Muertos drew crowds on Sunday" is English), a long
+    quotation one and no English one."""
+    if _foreign(sentence, 2):
+        return True
+    return any(
+        nlp.word_count(q) >= FOREIGN_QUOTE_WORDS and _foreign(q, 1) for q in nlp.quotes(sentence)
+    )
+
+
+# Other languages' function words that are also English words or names ("people do",
+# "Al Gore", "Dan Brown", "per cent"): they tell nothing.
+_ALSO_ENGLISH = frozenset(
+    {"die", "den", "do", "con", "per", "pas", "dan", "di", "al", "la", "les", "lo", "il", "es"}
+    | {"en", "da", "o", "se", "ke"}
+)
+
+
+def _foreign(text: str, least: int) -> bool:
+    counts = function_word_counts(text, _ALSO_ENGLISH)
+    english = counts.pop("en")
+    other = max(counts.values())
+    return other >= least and other > 2 * english
 
 
 def in_personal_voice(sentence: str) -> bool:
