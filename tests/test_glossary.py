@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from herald.cluster import online
-from herald.cluster.online import ClusterItem, OnlineClusterer, embedding_text
+from herald.cluster.online import ClusterItem, embedding_text
 from herald.nlp import glossary as gl
-from herald.nlp.embed import MiniLMEmbedder
 from herald.pipeline import cluster_step
+from tests.support.mmds import clustered_keys, story_rows
 
 SAMPLE = """\
 # CC-CEDICT sample
@@ -77,28 +76,12 @@ def test_without_the_package_chinese_is_read_as_before(monkeypatch: pytest.Monke
         gl.glossary.cache_clear()
 
 
-def _rows(shared_data: Path, story: str) -> list[dict[str, str]]:
-    path = shared_data / "clustering" / "mmds2025_dev.jsonl"
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    return [r for r in rows if r["story"] == story]
-
-
 @pytest.mark.slow
 def test_chinese_and_english_coverage_of_one_story_meet(shared_data: Path) -> None:
     """Singtel's second Australian unit hacked: two Chinese and two English articles."""
-    rows = _rows(shared_data, "mmds-dev-9")
+    rows = story_rows(shared_data, "mmds-dev-9")
     assert {gl.is_chinese(r["title"]) for r in rows} == {True, False}
-    embedder = MiniLMEmbedder()
-    vectors = embedder.embed([embedding_text(r["title"], r["text"]) for r in rows])
-    at = datetime(2022, 10, 11, tzinfo=UTC)
-    items = [
-        ClusterItem(str(r["id"]), r["title"], r["text"], "", at, "", vectors[i])
-        for i, r in enumerate(rows)
-    ]
-    assert all(online.embeddable(item) for item in items)
-    clusterer = OnlineClusterer()
-    keys = {clusterer.add(item).story_key for item in items}
-    assert len(keys) == 1
+    assert len(clustered_keys(rows)) == 1
 
 
 def test_a_chinese_story_gets_main_entities_spelled_as_the_glosses_spell_them() -> None:

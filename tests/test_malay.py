@@ -3,16 +3,13 @@ clustering."""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from herald.cluster import online
-from herald.cluster.online import ClusterItem, OnlineClusterer, embedding_text
 from herald.nlp import malay
-from herald.nlp.embed import MiniLMEmbedder
+from tests.support.mmds import clustered_keys, story_rows
 
 SAMPLE = """\
 # a comment
@@ -84,27 +81,13 @@ def test_only_malay_or_indonesian_text_is_glossed_as_malay() -> None:
         assert online._glossary_for(title, "The author said on Monday that the book...") is None
 
 
-def _rows(shared_data: Path, story: str) -> list[dict[str, str]]:
-    path = shared_data / "clustering" / "mmds2025_dev.jsonl"
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    return [r for r in rows if r["story"] == story]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("story", ["mmds-dev-25", "mmds-dev-50"])
 def test_malay_and_english_coverage_of_one_story_meet(shared_data: Path, story: str) -> None:
     """Indonesia's data protection law (one Malay, two English articles), and a mother with
     schizophrenia acquitted of killing her daughter (two Malay, three English): each was two
     stories before the Malay articles were glossed."""
-    rows = _rows(shared_data, story)
+    rows = story_rows(shared_data, story)
     glossed = [online._glossary_for(r["title"], r["text"]) for r in rows]
     assert {isinstance(g, malay.MalayGlossary) for g in glossed} == {True, False}
-    vectors = MiniLMEmbedder().embed([embedding_text(r["title"], r["text"]) for r in rows])
-    at = datetime(2022, 9, 20, tzinfo=UTC)
-    items = [
-        ClusterItem(str(r["id"]), r["title"], r["text"], "", at, "", vectors[i])
-        for i, r in enumerate(rows)
-    ]
-    assert all(online.embeddable(item) for item in items)
-    clusterer = OnlineClusterer()
-    assert len({clusterer.add(item).story_key for item in items}) == 1
+    assert len(clustered_keys(rows)) == 1

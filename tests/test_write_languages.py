@@ -11,7 +11,7 @@ from herald.app import make_herald
 from herald.clock import FixedClock
 from herald.config import Settings
 from herald.pipeline.write_step import write
-from herald.types import WriteupStatus
+from herald.types import Writeup, WriteupStatus
 from tests.support.multinews import story_texts
 from tests.test_web_seed import NOW
 from tests.test_write_fallback import MCRIB, _seed_texts
@@ -26,26 +26,33 @@ def _mmds_text(shared_data: Path, title_start: str) -> str:
     raise AssertionError(title_start)
 
 
+def _written(
+    settings: Settings, shared_data: Path, outlets: list[str]
+) -> tuple[Writeup | None, int]:
+    """A McRib story with one article per outlet ("Wire A" and "Paper C" in English, "Berita
+    B" in Malay, "Zaobao D" in Chinese), written; its writeup and its number of articles."""
+    english = story_texts(shared_data, MCRIB)
+    texts = {
+        "Wire A": english[0],
+        "Berita B": _mmds_text(shared_data, "Lelaki dipenjara seumur hidup"),
+        "Paper C": english[1],
+        "Zaobao D": _mmds_text(shared_data, "飓风菲奥娜前往百慕大"),
+    }
+    h = make_herald(settings, clock=FixedClock(NOW))
+    try:
+        sid = _seed_texts(h, [(o, texts[o]) for o in outlets], "mcrib", "McRib returns")
+        write(h, story_ids=[sid])
+        return h.store.get_writeup(sid), len(h.store.story_articles(sid))
+    finally:
+        h.close()
+
+
 def test_a_story_is_written_from_its_english_coverage_only(
     settings: Settings, shared_data: Path
 ) -> None:
-    english = story_texts(shared_data, MCRIB)
-    malay = _mmds_text(shared_data, "Lelaki dipenjara seumur hidup")
-    chinese = _mmds_text(shared_data, "飓风菲奥娜前往百慕大")
-    h = make_herald(settings, clock=FixedClock(NOW))
-    try:
-        sources = [
-            ("Wire A", english[0]),
-            ("Berita B", malay),
-            ("Paper C", english[1]),
-            ("Zaobao D", chinese),
-        ]
-        sid = _seed_texts(h, sources, "mcrib", "McRib returns")
-        write(h, story_ids=[sid])
-        writeup = h.store.get_writeup(sid)
-        assert len(h.store.story_articles(sid)) == 4  # the coverage keeps every language
-    finally:
-        h.close()
+    outlets = ["Wire A", "Berita B", "Paper C", "Zaobao D"]
+    writeup, articles = _written(settings, shared_data, outlets)
+    assert articles == 4  # the coverage keeps every language
     assert writeup is not None and writeup.status is WriteupStatus.PUBLISHED
     assert {r.outlet for r in writeup.sources} <= {"Wire A", "Paper C"}
 
@@ -53,16 +60,6 @@ def test_a_story_is_written_from_its_english_coverage_only(
 def test_a_story_with_one_english_publisher_is_shown_as_links(
     settings: Settings, shared_data: Path
 ) -> None:
-    english = story_texts(shared_data, MCRIB)
-    malay = _mmds_text(shared_data, "Lelaki dipenjara seumur hidup")
-    chinese = _mmds_text(shared_data, "飓风菲奥娜前往百慕大")
-    h = make_herald(settings, clock=FixedClock(NOW))
-    try:
-        sources = [("Wire A", english[0]), ("Berita B", malay), ("Zaobao D", chinese)]
-        sid = _seed_texts(h, sources, "mixed", "McRib returns")
-        write(h, story_ids=[sid])
-        writeup = h.store.get_writeup(sid)
-    finally:
-        h.close()
+    writeup, _ = _written(settings, shared_data, ["Wire A", "Berita B", "Zaobao D"])
     assert writeup is not None and writeup.status is WriteupStatus.LINKS_ONLY
     assert "in English" in writeup.reason

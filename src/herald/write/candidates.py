@@ -541,6 +541,14 @@ def is_junk(sentence: str, allow_quote: bool = False) -> bool:
 FOREIGN_QUOTE_WORDS = 6  # a quotation this long is read for its language
 
 
+# Other languages' function words that are also English words or names ("people do",
+# "Al Gore", "Dan Brown", "per cent"): they tell nothing.
+_ALSO_ENGLISH = frozenset(
+    {"die", "den", "do", "con", "per", "pas", "dan", "di", "al", "la", "les", "lo", "il", "es"}
+    | {"en", "da", "o", "se", "ke"}
+)
+
+
 def _in_another_language(sentence: str) -> bool:
     """Whether the sentence, or a quotation of ``FOREIGN_QUOTE_WORDS`` words or more in it, is
     in another language than English, Herald's (the demo's McRib article quoted an Austrian
@@ -554,14 +562,6 @@ def _in_another_language(sentence: str) -> bool:
     return any(
         nlp.word_count(q) >= FOREIGN_QUOTE_WORDS and _foreign(q, 1) for q in nlp.quotes(sentence)
     )
-
-
-# Other languages' function words that are also English words or names ("people do",
-# "Al Gore", "Dan Brown", "per cent"): they tell nothing.
-_ALSO_ENGLISH = frozenset(
-    {"die", "den", "do", "con", "per", "pas", "dan", "di", "al", "la", "les", "lo", "il", "es"}
-    | {"en", "da", "o", "se", "ke"}
-)
 
 
 def _foreign(text: str, least: int) -> bool:

@@ -86,7 +86,7 @@ _POINTS_BACK = re.compile(rf"^(?:{_POINTING})\b")
 # A point standing alone does not go on from a sentence before it ("Hence, he intends...")
 # nor place itself by one ("The bill was defeated at that time").
 _GOES_ON = re.compile(
-    r"^(?:Hence|Thus|Therefore|However|But|And|Or|So|Also|Yet|Instead|Then|Nevertheless|"
+    r"^(?:Hence|Thus|Therefore|However|But|And|Or|So(?! far)|Also|Yet|Instead|Then|Nevertheless|"
     r"Nonetheless|Moreover|Furthermore|Besides|Otherwise|Likewise|Similarly|Consequently|"
     r"In addition|As a result|Even so|In turn|In response|By contrast|In contrast|"
     r"On the other hand)(?=[\s,])"
@@ -602,9 +602,9 @@ def key_points(sentences: Sequence[str], count: int = 4) -> tuple[str, ...]:
     fit or lose whole phrases first; cut between words only when fewer than three do. A point
     stands alone: it opens with no quotation, no pronoun (the first point not even with a
     possessive) and no word going on from an earlier sentence ("He said...", "Another
-    prospective juror stood up", "Hence, ..."), and it does
-    not place itself by one ("at that time"). None says again most of what an earlier one
-    says (two outlets' versions of one fact)."""
+    prospective juror stood up", "Hence, ..."), and it does not place itself by one ("at that
+    time"). None says again most of what an earlier one says (two outlets' versions of one
+    fact)."""
     points: list[str] = []
     for whole_only in (True, False):
         for sentence in sentences:
