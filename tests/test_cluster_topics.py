@@ -124,6 +124,20 @@ def test_working_title_is_written_like_most_headlines() -> None:
     assert working_title([english[0], chinese], None) == english[0]  # a tie: English
 
 
+def test_a_story_with_english_coverage_has_an_english_working_title() -> None:
+    # an MMDS story covered in Malay twice and in English once: Herald's pages are English
+    malay = [
+        "Ibu dengan skizofrenia terlepas hukuman mati; tikam anak perempuan 8 tahun",
+        "Wanita hidap skizofrenia terlepas tuduhan bunuh anak",
+    ]
+    english = "Woman with schizophrenia who killed 8-year-old daughter acquitted"
+    vectors = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]], dtype=np.float32)
+    titles = [*malay, english]
+    assert working_title(titles, vectors) == malay[0]  # no languages known: the most central
+    assert working_title(titles, vectors, [False, False, True]) == english
+    assert working_title(titles, vectors, [False, False, False]) == malay[0]
+
+
 def test_working_title_without_embeddings() -> None:
     assert working_title(["A - X", "B story here", "B story here"], None) == "B story here"
     assert working_title([], np.zeros((0, 384), dtype=np.float32)) == ""

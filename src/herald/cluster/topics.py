@@ -193,10 +193,15 @@ def clean_title(title: str) -> str:
     return f"{text}…" if cut_short and text else text
 
 
-def working_title(titles: Sequence[str], embeddings: Vectors | None) -> str:
+def working_title(
+    titles: Sequence[str], embeddings: Vectors | None, english: Sequence[bool] | None = None
+) -> str:
     """The most central headline of a story (closest to the mean embedding), cleaned, among
-    the headlines written like most of them (Chinese or not) and, when there are any, not cut
-    short by their feeds and not page furniture ("Sign in to Celebuzz").
+    the headlines of its English articles when ``english`` (one flag per title) says there are
+    any (Herald's pages are in English; a story covered mostly in Malay or Chinese is still
+    named in English when one outlet covers it in English), else among the headlines written
+    like most of them (Chinese or not); and, when there are any, not cut short by their feeds
+    and not page furniture ("Sign in to Celebuzz").
 
     Without embeddings (or with a mismatched count) the most common cleaned title wins.
     """
@@ -205,7 +210,8 @@ def working_title(titles: Sequence[str], embeddings: Vectors | None) -> str:
     candidates = candidates or [i for i, t in enumerate(cleaned) if t]
     if not candidates:
         return ""
-    usable = _in_majority_script(cleaned, candidates)
+    in_english = [i for i in candidates if english is not None and english[i]]
+    usable = in_english or _in_majority_script(cleaned, candidates)
     whole = [i for i in usable if not cleaned[i].endswith("…")]
     usable = whole or usable  # a headline cut short only when no other is whole
     if embeddings is None or len(embeddings) != len(titles):

@@ -40,6 +40,7 @@ from herald.executor.models import Models
 from herald.nlp.embed import Vectors, from_bytes, to_bytes
 from herald.nlp.furniture import is_furniture
 from herald.nlp.glossary import english_gloss
+from herald.pipeline.language import in_english
 from herald.pipeline.progress import NoProgress, Progress
 from herald.types import Article
 from herald.write.headline import is_title, title_from_text, whole_title
@@ -232,7 +233,8 @@ def _save_story(h: Herald, clusterer: OnlineClusterer, key: int, filing: Filing)
         np.stack([v for v in found if v is not None]) if all(v is not None for v in found) else None
     )
     titles = [a.title if is_title(a.title) else "" for a in members]
-    title = whole_title(working_title(titles, stacked)) if members else ""
+    english = [in_english(a) for a in members]
+    title = whole_title(working_title(titles, stacked, english)) if members else ""
     if not title or is_furniture(title):  # every headline is a widget, a byline or a caption:
         # the text says what the story is about
         title = next(filter(None, (title_from_text(a.body) for a in members)), "")

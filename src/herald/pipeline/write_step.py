@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from herald.app import Herald
-from herald.cluster.online import reads_as_english
 from herald.config import Settings
 from herald.exceptions import ConfigError, HeraldError
 from herald.executor.locks import stage_lock
 from herald.executor.models import Models
 from herald.nlp.embed import Embedder
+from herald.pipeline.language import in_english
 from herald.pipeline.progress import NoProgress, Progress
 from herald.types import (
     Article,
@@ -268,7 +268,7 @@ def source_docs(
     would not belong in an English article."""
     best: dict[str, tuple[Article, str]] = {}
     for a in articles:
-        if not _has_text(a) or a.kind is not ArticleKind.NEWS or not _in_english(a):
+        if not _has_text(a) or a.kind is not ArticleKind.NEWS or not in_english(a):
             continue
         text = boilerplate.strip(a.body)
         if len(text) < MIN_SOURCE_CHARS:
@@ -346,17 +346,11 @@ def _has_text(a: Article) -> bool:
     return a.duplicate_of is None and len(a.body) >= MIN_SOURCE_CHARS
 
 
-def _in_english(a: Article) -> bool:
-    """Whether an article is in English: by its words, and by its declared language if any."""
-    declared = a.language.lower()
-    return (not declared or declared.startswith("en")) and reads_as_english(a.title, a.body)
-
-
 def _no_text_reason(articles: Sequence[Article]) -> str:
     """Why fewer than two outlets' texts could be written from: opinion pieces and reviews
     when two or more outlets' texts are there, else headlines only."""
     with_text = {a.outlet for a in articles if _has_text(a)}
-    if len(with_text) >= 2 and not all(_in_english(a) for a in articles if _has_text(a)):
+    if len(with_text) >= 2 and not all(in_english(a) for a in articles if _has_text(a)):
         return (
             "Fewer than two publishers' news reporting is in English, the language Herald "
             "writes in, so Herald links to the coverage instead of writing."
