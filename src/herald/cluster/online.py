@@ -50,6 +50,7 @@ incrementally in :class:`~herald.cluster.story_index.StoryIndex`; 100,000 articl
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections import Counter
@@ -228,8 +229,20 @@ def embeddable(item: ClusterItem) -> bool:
 def reads_as_english(title: str, text: str) -> bool:
     """Whether an article's words are English (no Chinese, Japanese or Korean to speak of,
     and more English function words than any other language's)."""
-    sample = _sample(title, text)
-    return cjk_share(sample) < CJK_SHARE and guess_latin_language(sample) == "en"
+    return _language(_sample(title, text)) == "en"
+
+
+@functools.lru_cache(maxsize=4096)
+def _language(sample: str) -> str:
+    """ "zh" for Chinese; "" for other texts mostly in Chinese, Japanese or Korean characters;
+    else the guess among Latin-script languages ("en", "ms"...). Cached: the clusterer asks
+    of one article several times (its embedding text, its words, whether it is embeddable),
+    and each save of a story of all its members."""
+    if is_chinese(sample):
+        return "zh"
+    if cjk_share(sample) >= CJK_SHARE:
+        return ""
+    return guess_latin_language(sample)
 
 
 def _sample(title: str, text: str) -> str:
@@ -240,12 +253,10 @@ def _sample(title: str, text: str) -> str:
 def _glossary_for(title: str, text: str) -> Glossary | MalayGlossary | None:
     """The Chinese glossary when the article is Chinese (and the glossary is installed), the
     Malay one when it is Malay or Indonesian, else None."""
-    sample = _sample(title, text)
-    if is_chinese(sample):
+    language = _language(_sample(title, text))
+    if language == "zh":
         return glossary()
-    if cjk_share(sample) < CJK_SHARE and guess_latin_language(sample) == "ms":
-        return malay_glossary()
-    return None
+    return malay_glossary() if language == "ms" else None
 
 
 def cjk_share(text: str) -> float:

@@ -388,15 +388,16 @@ def _says_word(text: str, word: str) -> bool:
     return re.search(rf"\b{re.escape(word)}\b", text) is not None
 
 
-def _stated(sentence: str, limits: Sequence[int] = (MAX_HEADLINE_WORDS, MAX_TITLE_WORDS)) -> str:
+_HEADLINE_LIMITS = (MAX_HEADLINE_WORDS, MAX_TITLE_WORDS)  # 14 words, else 20
+
+
+def _stated(sentence: str, limits: Sequence[int] = _HEADLINE_LIMITS) -> str:
     """:func:`_whole_headline`, unless the sentence speaks in its writer's first person (a
     source's "our system" is not Herald's to headline)."""
     return "" if speaks_in_first_person(sentence) else _whole_headline(sentence, limits)
 
 
-def _whole_headline(
-    sentence: str, limits: Sequence[int] = (MAX_HEADLINE_WORDS, MAX_TITLE_WORDS)
-) -> str:
+def _whole_headline(sentence: str, limits: Sequence[int] = _HEADLINE_LIMITS) -> str:
     """``sentence`` as a headline kept whole or shortened only by whole phrases, within the
     first of ``limits`` words that gives one (14, else 20), when it says something
     (:func:`_says_something`); else ''."""
@@ -591,10 +592,13 @@ SAME_WORDS = 0.8  # a headline with this share of its words in the lead was made
 def _repeats(title: str, lead: str) -> bool:
     """Whether most of the headline's words are the lead's."""
     words = nlp.lower_terms(title)
-    if not words:
-        return False
-    found = set(nlp.lower_terms(lead))
-    return sum(w in found for w in words) >= SAME_WORDS * len(words)
+    return bool(words) and _mostly_in(words, nlp.lower_terms(lead), SAME_WORDS)
+
+
+def _mostly_in(words: Sequence[str], other: Sequence[str], share: float) -> bool:
+    """Whether at least ``share`` of ``words`` are found in ``other``."""
+    found = set(other)
+    return sum(w in found for w in words) >= share * len(words)
 
 
 def key_points(sentences: Sequence[str], count: int = 4) -> tuple[str, ...]:
@@ -636,5 +640,4 @@ def _repeats_point(point: str, earlier: str) -> bool:
     words = set(nlp.content_terms(point))
     if not words:
         return point.lower() == earlier.rstrip(".").lower()
-    found = set(nlp.content_terms(earlier))
-    return len(words & found) >= SAME_POINT * len(words)
+    return _mostly_in(list(words), nlp.content_terms(earlier), SAME_POINT)
