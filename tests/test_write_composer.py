@@ -197,6 +197,31 @@ def test_junk_and_dangling_openings() -> None:
         assert fix_opening(kept, []) == (kept, False)
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # Multi-News: "In addition to starring on 30 Rock, Fey is the producer and head
+        # writer" was published as "To starring on 30 Rock, Fey is..."
+        "In addition to starring on 30 Rock, Fey is the producer and head writer.",
+        "So far, ten people have died in the floods along the coast.",
+        "Now 25, the singer lives in Paris with her family.",
+        "Yet another storm hit the coast on Monday night.",
+        "Instead of waiting, the council voted on Monday night.",
+        "Further tests are planned for next week at the plant.",
+        "Still photos show the damage to the bridge.",
+        "Besides the mayor, two council members resigned on Monday.",
+    ],
+)
+def test_a_word_that_opens_a_phrase_is_not_cut_as_a_connective(sentence: str) -> None:
+    assert fix_opening(sentence, []) == (sentence, False)
+
+
+@pytest.mark.parametrize("connective", ["In addition,", "So", "Now", "Yet", "Instead,", "Still,"])
+def test_a_leading_connective_is_cut(connective: str) -> None:
+    sentence = f"{connective} the council voted on Monday night."
+    assert fix_opening(sentence, []) == ("The council voted on Monday night.", True)
+
+
 def test_a_he_or_his_the_sentence_does_not_name_needs_the_sentence_before() -> None:
     # the demo's lead: "his five souls" and "he" are the director the review named before
     review = (

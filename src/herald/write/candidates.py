@@ -128,9 +128,16 @@ _REPEATED_TITLE = re.compile(r"^((?:\S+\s+){2,15}?\S+)\s+\1\s+(?=[A-Z\"“])")
 _CREDIT_PREFIX = re.compile(r"^(?:AP|AFP|Reuters)\s+(?=[A-Z][a-z])")
 _BYLINE = re.compile(r"^(?:By|Written by|Posted by|Updated)\s+[A-Z]", re.IGNORECASE)
 _CONNECTIVE = re.compile(
-    r"^(?:But|And|Also|However|Still|Meanwhile|Moreover|Furthermore|In addition|Plus|Yet|So|"
-    r"Now|Then|Indeed|Instead|Nonetheless|Nevertheless|Besides|Additionally|Further|Even so|"
-    r"As a result|In fact|Of course|Again|Ultimately|Finally|Similarly|Likewise)\b,?\s+|"
+    r"^(?:But|And|Also|However|Meanwhile|Moreover|Furthermore|Plus|Then|Indeed|Nonetheless|"
+    r"Nevertheless|Additionally|Even so|As a result|In fact|Of course|Again|Ultimately|Finally|"
+    r"Similarly|Likewise|"
+    # words that also open a phrase of the sentence itself, which must stay: "In addition to
+    # starring on 30 Rock, Fey is the producer" (not "To starring on 30 Rock..."), "So far,
+    # ten people have died", "Now 25, she...", "Yet another storm...", "Instead of waiting,
+    # the council voted", "Further tests are planned", "Still photos show..."
+    r"In addition(?! to\b)|So(?!\s+(?:far|much|many|long|few|little|too)\b)|"
+    r"Now(?!\s+(?:that\b|\d))|Yet(?!\s+(?:another|more)\b)|Instead(?! of\b)|"
+    r"(?:Still|Besides|Further)(?=,))\b,?\s+|"
     # a source's feeling about a fact, not Herald's: "Unfortunately, Jack the cat had to be
     # euthanized" (an argument's opening is the writer's judgement: see _ARGUING)
     r"^(?:Unfortunately|Fortunately|Thankfully|Luckily|Sadly|Happily|Mercifully|Alas|"
