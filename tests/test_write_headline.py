@@ -306,6 +306,42 @@ def test_a_headline_is_a_whole_phrase_of_a_sentence_before_any_cut_between_words
     assert headline([], subject) == subject.removesuffix(".")
 
 
+def test_the_leads_own_cut_heads_before_another_sentence() -> None:
+    # Multi-News: the headline was the article's fifth sentence, about a detail
+    lead = (
+        "Legendary rock group Led Zeppelin have unveiled two previously unheard recordings "
+        "ahead of the reissue of the band's first three albums in June."
+    )
+    detail = (
+        "Jimmy Page has spent the last couple of years putting the releases together from "
+        "the band's vault of recordings."
+    )
+    assert headline([], lead, others=[detail]) == (
+        "Legendary rock group Led Zeppelin have unveiled two previously unheard recordings"
+    )
+
+
+def test_a_lead_cut_that_leaves_half_of_a_thing_gives_way() -> None:
+    # Multi-News: "A troubled patient opened fire on a caseworker" dropped "and psychiatrist"
+    both = (
+        "A troubled patient opened fire on a caseworker and psychiatrist in a small office at a "
+        "unit of Mercy Fitzgerald Hospital in Delaware County on Thursday afternoon, police "
+        "said, leading the doctor to draw his own weapon and shoot the assailant."
+    )
+    other = "The psychiatrist shot the patient with his own gun, police said."
+    assert headline([], both, others=[other]) == other.removesuffix(".")
+    # "... had to find a nonverbal way [to measure how the timing of sleep...]", judged
+    # against the main clause it was cut from (the leading "Because..." clause went first)
+    purpose = (
+        "Because most babies at those ages are not yet talking, the researchers had to find a "
+        "nonverbal way to measure how the timing of sleep influenced the strength of a memory."
+    )
+    assert headline([], purpose) == (
+        "The researchers had to find a nonverbal way to measure how the timing of sleep "
+        "influenced the strength of a memory"
+    )
+
+
 def test_an_outlets_name_after_a_dash_goes_but_a_topic_before_one_stays() -> None:
     assert clean_title("Man charged in Wayne State officer's death - Detroit Free Press") == (
         "Man charged in Wayne State officer's death"

@@ -272,10 +272,14 @@ def headline(
 ) -> str:
     """The first usable cleaned title (callers pass the most central first), then the first
     title its feed cut short that the sources' ``texts`` complete (:func:`completed_title`),
-    then the first that :func:`whole_title` makes usable, else the main clause of the lead or
-    of the next sentences (``others``), in that order, kept whole or shortened only by whole
-    phrases, within 14 words or else 20: a cut between words can change what a sentence
-    says ("... did not consider the restraining order[, dated Feb. 27, valid]"). A headline
+    then the first that :func:`whole_title` makes usable, else the main clause of the lead
+    kept whole or shortened only by whole phrases, within 14 words or else 20; else the lead
+    cut within 14 words when the cut leaves every kept word whole (:func:`_says_something`:
+    "Legendary rock group Led Zeppelin have unveiled two previously unheard recordings", not
+    the next sentence's "Jimmy Page has spent the last couple of years putting the releases
+    together"; never "opened fire on a caseworker[ and psychiatrist]"); else the next
+    sentences' (``others``) main clauses kept whole: a cut between words can change what a
+    sentence says ("... did not consider the restraining order[, dated Feb. 27, valid]"). A headline
     must say something: not open with a pronoun ("He continues to keep his foot on the brake"
     says nobody) and keep its main verb, and never speak in its source's first person ("that's
     how our system works", from a president's remarks); a cut keeps every word with what it
@@ -299,13 +303,16 @@ def headline(
         if usable_title(title):
             return title
     statements = [s for s in others if not _QUOTATION_OPENING.match(s)]  # not someone's words
-    for sentence in [lead, *statements]:
+    whole = _stated(lead)
+    if whole:
+        return _naming_subject(whole, lead, statements) or whole
+    first = compress(lead, MAX_HEADLINE_WORDS)
+    if _says_something(first, lead) and not speaks_in_first_person(first):
+        return _naming_subject(first, lead, statements) or first
+    for sentence in statements:
         whole = _stated(sentence)
         if whole:
-            return (sentence is lead and _naming_subject(whole, lead, statements)) or whole
-    first = compress(lead, MAX_HEADLINE_WORDS)
-    if _says_something(first, lead):
-        return first
+            return whole
     longer = _stated(lead, (LONG_HEADLINE_WORDS,))
     if longer:
         return longer
@@ -361,8 +368,8 @@ def _intact(head: str, sentence: str) -> bool:
     word with what it needs (:data:`_COMPLEMENT_ROLES`): by the parse of the whole sentence.
     The reported clause of a dropped attribution stands on its own. True when ``head`` is not
     a prefix-cut of ``sentence`` (the parser cannot compare them)."""
-    text = nlp.normalize_space(sentence)
     stem = head.rstrip(" .")
+    text = _cut_from(stem, sentence)
     start = text.find(stem)
     end = start + len(stem)
     if start < 0 or end >= len(text.rstrip(" .!?\"”’'")):
@@ -381,7 +388,35 @@ def _intact(head: str, sentence: str) -> bool:
             of_noun = token.lower_ == "of" and token.head.pos_ in _NOUNS
             if token.dep_ in _COMPLEMENT_ROLES or needed(token) or of_noun:
                 return False
+            if _half_of(token):
+                return False
     return True
+
+
+def _half_of(token: Any) -> bool:
+    """Whether dropping ``token`` leaves its head half of what it is: the second of two
+    things ("opened fire on a caseworker [and psychiatrist]") or the purpose of a noun ("had
+    to find a nonverbal way [to measure how...]")."""
+    if token.head.pos_ not in _NOUNS:
+        return False
+    if token.dep_ == "conj":
+        return True
+    infinitive = any(c.dep_ == "aux" and c.lower_ == "to" for c in token.children)
+    return token.dep_ in {"acl", "relcl"} and infinitive
+
+
+def _cut_from(stem: str, sentence: str) -> str:
+    """The text a headline ``stem`` was cut from: ``sentence``, or its main clause when the
+    stem is not in the sentence as it is (a leading clause or an appositive went first: the
+    cut must be judged against what it was cut from)."""
+    text = nlp.normalize_space(sentence)
+    if text.find(stem) >= 0:
+        return text
+    for limit in (nlp.word_count(stem), *_HEADLINE_LIMITS):
+        reduced = _main_clause(sentence, limit)
+        if reduced.find(stem) >= 0:
+            return reduced
+    return text
 
 
 def _says_word(text: str, word: str) -> bool:
@@ -452,6 +487,11 @@ def compress(
     only) a trailing attribution is dropped when the sentence is too long to keep it, never
     when it fits ("..., police said" stays a claim of the police). ``whole_only``: '' rather
     than a cut between words when no whole phrase can go."""
+    return _cut(_main_clause(sentence, max_words, drop_attribution), max_words, whole_only)
+
+
+def _main_clause(sentence: str, max_words: int, drop_attribution: bool = True) -> str:
+    """:func:`compress` before its cut: what goes as whole clauses and phrases."""
     text = _WIRE_PREFIX.sub("", nlp.normalize_space(sentence))
     text = _LEADING_CLAUSE.sub("", text)
     if nlp.word_count(text) > max_words:
@@ -460,8 +500,7 @@ def compress(
     if drop_attribution and nlp.word_count(text) > max_words:
         text = _ATTRIBUTION.sub("", text)
     text = text.rstrip(" .")
-    text = text[:1].upper() + text[1:]
-    return _cut(text, max_words, whole_only)
+    return text[:1].upper() + text[1:]
 
 
 def _without_subordinate_clause(text: str) -> str:
